@@ -1,0 +1,50 @@
+# Shared compile settings and the nzeza_add_test() helper.
+
+add_library(nzeza_options INTERFACE)
+add_library(nzeza::options ALIAS nzeza_options)
+target_compile_options(nzeza_options INTERFACE -Wall -Wextra -Wshadow -Wnon-virtual-dtor
+                                               -Wno-unknown-pragmas)
+if(NZEZA_WERROR)
+  target_compile_options(nzeza_options INTERFACE -Werror)
+endif()
+
+if(NZEZA_MARCH STREQUAL "none" OR NZEZA_MARCH STREQUAL "")
+  # Portable x86-64 baseline.
+elseif(NZEZA_MARCH STREQUAL "x86-64-v3")
+  # x86-64-v3 has AVX2 but not PCLMUL, which simdjson's haswell kernel needs.
+  target_compile_options(nzeza_options INTERFACE -march=x86-64-v3 -mpclmul)
+else()
+  target_compile_options(nzeza_options INTERFACE -march=${NZEZA_MARCH})
+endif()
+
+if(NZEZA_SANITIZE)
+  string(REPLACE ";" "," _nz_san "${NZEZA_SANITIZE}")
+  target_compile_options(nzeza_options INTERFACE -fsanitize=${_nz_san} -fno-omit-frame-pointer
+                                                 -fno-sanitize-recover=all)
+  target_link_options(nzeza_options INTERFACE -fsanitize=${_nz_san})
+  target_compile_definitions(nzeza_options INTERFACE NZEZA_SANITIZED=1)
+endif()
+
+if(NZEZA_BUILD_FUZZ)
+  # Coverage instrumentation for everything, so libFuzzer sees the library's branches, not only
+  # the fuzz target's; the fuzz targets add -fsanitize=fuzzer (with main) themselves.
+  target_compile_options(nzeza_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()
+
+# nzeza_add_test(NAME SOURCES src... [LIBS lib...] [LABELS label...] [TIMEOUT seconds])
+# One GoogleTest executable registered with CTest. Labels: "unit" runs under ASan+UBSan,
+# "concurrency" also runs under TSan.
+function(nzeza_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} nzeza::options GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE NZEZA_TESTDATA_DIR="${NZEZA_TESTDATA_DIR}")
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+endfunction()

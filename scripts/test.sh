@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test: the README's second command, and what .ci/run calls.
+#
+#   1. formatting (clang-format, .clang-format)
+#   2. g++ Release build of everything; all tests; a smoke run of every benchmark (each checks its
+#      output against a reference before timing)
+#   3. clang ASan+UBSan build (also compiles the benches with clang); the "unit" tests
+#   4. clang TSan build; the "concurrency" tests
+#   5. clang libFuzzer targets, each run for a bounded time (NZEZA_FUZZ_SECONDS, default 30)
+#
+# Build trees live in build/<name>; ccache makes reruns quick. Exit status: 0 only if all passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+jobs=$(nproc)
+fuzz_seconds=${NZEZA_FUZZ_SECONDS:-30}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+passed=0
+failed=0
+log_dir=build/logs
+mkdir -p "$log_dir"
+
+step() { printf '\n==== %s\n' "$*"; }
+
+# Runs ctest with the given arguments, adds its counts to the totals, returns its status.
+run_ctest() {
+  local name=$1
+  shift
+  local log="$log_dir/ctest-$name.log"
+  local rc=0
+  ctest --output-on-failure "$@" 2>&1 | tee "$log" || rc=$?
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1 || true)
+  if [[ -z $line ]]; then
+    echo "test.sh: ctest ($name) printed no summary" >&2
+    failed=$((failed + 1))
+    return 1
+  fi
+  local f total
+  f=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+  passed=$((passed + total - f))
+  failed=$((failed + f))
+  if ((total == 0)); then
+    echo "test.sh: ctest ($name) ran no test" >&2
+    failed=$((failed + 1))
+    return 1
+  fi
+  return $rc
+}
+
+configure() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >"$log_dir/configure-$(basename "$dir").log" ||
+    { cat "$log_dir/configure-$(basename "$dir").log"; return 1; }
+}
+
+status=0
+
+step "format"
+mapfile -t sources < <(git ls-files '*.h' '*.cc')
+if ((${#sources[@]})) && ! clang-format --dry-run -Werror "${sources[@]}"; then
+  echo "test.sh: files above are not clang-formatted (run: clang-format -i FILE)" >&2
+  failed=$((failed + 1))
+  status=1
+fi
+
+step "g++ Release: build"
+configure build/release -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++
+cmake --build build/release -j"$jobs"
+step "g++ Release: tests"
+run_ctest release --test-dir build/release -j"$jobs" || status=1
+step "g++ Release: benchmark smoke run (correctness checks, not timings)"
+if ./build/release/bench/nzeza_bench_core --benchmark_min_time=0.01 \
+    --benchmark_out="$log_dir/bench-smoke.json" --benchmark_out_format=json >"$log_dir/bench-smoke.log" 2>&1 &&
+    ! grep -q '"error_occurred": true' "$log_dir/bench-smoke.json"; then
+  passed=$((passed + 1))
+  echo "benchmarks ran and checked their output"
+else
+  cat "$log_dir/bench-smoke.log"
+  failed=$((failed + 1))
+  status=1
+fi
+
+step "clang ASan+UBSan: build"
+configure build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DNZEZA_SANITIZE='address;undefined'
+cmake --build build/asan -j"$jobs"
+step "clang ASan+UBSan: unit tests"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_ctest asan --test-dir build/asan -L unit -j"$jobs" || status=1
+
+step "clang TSan: build"
+configure build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DNZEZA_SANITIZE=thread -DNZEZA_BUILD_BENCH=OFF
+cmake --build build/tsan -j"$jobs"
+step "clang TSan: concurrency tests"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  run_ctest tsan --test-dir build/tsan -L concurrency -j"$jobs" || status=1
+
+step "libFuzzer: ${fuzz_seconds}s per target"
+configure build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DNZEZA_BUILD_FUZZ=ON -DNZEZA_BUILD_TESTS=OFF -DNZEZA_BUILD_BENCH=OFF \
+  -DNZEZA_SANITIZE='address;undefined'
+cmake --build build/fuzz -j"$jobs"
+for fuzzer in build/fuzz/tests/fuzz/*_fuzz; do
+  name=$(basename "$fuzzer")
+  corpus="build/fuzz/corpus/$name"
+  mkdir -p "$corpus"
+  seeds="tests/fuzz/seeds/$name"
+  if "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
+      $([[ -d $seeds ]] && echo "$seeds") >"$log_dir/$name.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "$name: $(grep -E '^stat::number_of_executed_units' "$log_dir/$name.log" | awk '{print $2}') runs, no failure"
+  else
+    tail -40 "$log_dir/$name.log"
+    failed=$((failed + 1))
+    status=1
+  fi
+done
+
+echo
+echo "total: $passed passed, $failed failed"
+exit $status
