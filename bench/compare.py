@@ -15,7 +15,10 @@ def load(path):
     with open(path) as f:
         doc = json.load(f)
     by_name = {}
+    cv = {}
     for b in doc.get("benchmarks", []):
+        if b.get("aggregate_name") == "cv":
+            cv[b.get("run_name", b["name"])] = b
         if b.get("error_occurred"):
             by_name[b.get("run_name", b["name"])] = {"error": b.get("error_message", "error")}
             continue
@@ -26,6 +29,9 @@ def load(path):
         if agg is None and name in by_name:
             continue  # keep the median when both exist
         by_name[name] = b
+    for name, b in by_name.items():
+        if name in cv and "error" not in b:
+            b["_cv"] = cv[name]
     return doc.get("context", {}), by_name
 
 
@@ -55,8 +61,8 @@ def main():
     context, by_name = load(sys.argv[1])
     print()
     print(f"nzeza core benchmarks  (host: {context.get('host_name', '?')}, "
-          f"{context.get('num_cpus', '?')} cpus, {context.get('mhz_per_cpu', '?')} MHz, "
-          f"medians of the repetitions)")
+          f"{context.get('num_cpus', '?')} cpus, {context.get('mhz_per_cpu', '?')} MHz; "
+          f"medians of the repetitions, ±coefficient of variation)")
     rows = []
 
     def ratio_row(title, ours, base, metric, target, higher_is_better=True):
@@ -89,6 +95,11 @@ def main():
             verdict = "MET" if ratio >= target else "MISSED"
         else:
             verdict = "MET" if ratio <= target else "MISSED"
+        def spread(b, m):
+            c = b.get("_cv", {}).get(m if m != "real_time" else "real_time")
+            return f" ±{c * 100:.0f}%" if isinstance(c, (int, float)) else ""
+        s1 += spread(b1, metric)
+        s2 += spread(b2, metric)
         tgt = "" if target is None else (f">= {target}x" if higher_is_better else f"<= {target}x")
         rows.append((title, s1, s2, f"{ratio:.2f}x", tgt, verdict))
 

@@ -60,6 +60,31 @@ TEST(SpscRing, WrapsAroundManyLaps) {
   EXPECT_GT(next_in, 8u * 500);
 }
 
+// Every layout is the same queue: FIFO, capacity, wrap-around, batch.
+template <typename Ring>
+void ExerciseLayout() {
+  Ring ring(8);
+  uint64_t in = 0, out = 0;
+  for (int lap = 0; lap < 100; ++lap) {
+    while (ring.try_push(in)) ++in;
+    EXPECT_EQ(ring.size(), 8u);
+    uint64_t v;
+    for (int k = 0; k < 3 && ring.try_pop(v); ++k) EXPECT_EQ(v, out++);
+    EXPECT_EQ(ring.drain([&](uint64_t& x) { EXPECT_EQ(x, out++); }, 2), 2u);
+  }
+  uint64_t rest[8];
+  const size_t n = ring.pop_n(rest, 8);
+  for (size_t i = 0; i < n; ++i) EXPECT_EQ(rest[i], out++);
+  EXPECT_EQ(in, out);
+  EXPECT_TRUE(ring.empty());
+}
+
+TEST(SpscRing, EveryLayoutBehavesAlike) {
+  ExerciseLayout<SpscRing<uint64_t>>();
+  ExerciseLayout<SpscRing<uint64_t, RingLayout::kSlotSequence>>();
+  ExerciseLayout<SpscRing<uint64_t, RingLayout::kCachedIndex>>();
+}
+
 TEST(SpscRing, PushNStopsAtCapacityAndDrainPublishesOnce) {
   SpscRing<int> ring(8);
   int in[12];
@@ -149,7 +174,8 @@ TEST(SpscRing, DestructorDestroysQueuedElements) {
 
 // Two threads, a small ring (so it is full and empty often), a tracked type, every API mixed:
 // order, exactly-once construction/destruction and no torn element. Run under TSan in CI.
-TEST(SpscRing, TwoThreadStressWithTrackedType) {
+template <RingLayout kLayout>
+void StressTracked() {
 #if defined(NZEZA_SANITIZED)
   constexpr uint64_t kItems = 200'000;
 #else
@@ -158,7 +184,7 @@ TEST(SpscRing, TwoThreadStressWithTrackedType) {
   Tracked::live = 0;
   Tracked::constructed = 0;
   {
-    SpscRing<Tracked> ring(64);
+    SpscRing<Tracked, kLayout> ring(64);
     std::atomic<bool> failed{false};
     std::thread producer([&] {
       uint64_t next = 0;
@@ -212,6 +238,53 @@ TEST(SpscRing, TwoThreadStressWithTrackedType) {
     EXPECT_EQ(expect, kItems);
   }
   EXPECT_EQ(Tracked::live.load(), 0) << "every constructed element destroyed exactly once";
+}
+
+TEST(SpscRing, TwoThreadStressWithTrackedTypeSlotSequence) {
+  static_assert(sizeof(Tracked) + 8 <= 64, "Tracked exercises the slot-sequence layout by default");
+  StressTracked<RingLayout::kAuto>();
+}
+TEST(SpscRing, TwoThreadStressWithTrackedTypeCachedIndex) {
+  StressTracked<RingLayout::kCachedIndex>();
+}
+
+// MdEvent (256 bytes) takes the cached-index layout: stress it with claim/publish batches.
+TEST(SpscRing, TwoThreadStressLargeEventsClaimPublish) {
+#if defined(NZEZA_SANITIZED)
+  constexpr uint64_t kItems = 100'000;
+#else
+  constexpr uint64_t kItems = 1'000'000;
+#endif
+  SpscRing<MdEvent> ring(32);
+  std::thread producer([&] {
+    uint64_t next = 0;
+    while (next < kItems) {
+      int claimed = 0;
+      while (claimed < 5 && next < kItems) {
+        MdEvent* slot = ring.claim();
+        if (slot == nullptr) break;
+        *slot = MdEvent::Levels(Venue::kSim, static_cast<InstrumentId>(next % 7), next);
+        slot->times.recv_ns = static_cast<int64_t>(next * 3);
+        ++next;
+        ++claimed;
+      }
+      ring.publish();
+    }
+  });
+  uint64_t expect = 0;
+  bool ok = true;
+  while (expect < kItems && ok) {
+    ring.drain(
+        [&](MdEvent& e) {
+          ok &= e.venue_seq == expect && e.instrument == expect % 7 &&
+                e.times.recv_ns == static_cast<int64_t>(expect * 3);
+          ++expect;
+        },
+        16);
+  }
+  producer.join();
+  EXPECT_TRUE(ok) << "torn or reordered event near " << expect;
+  EXPECT_EQ(expect, kItems);
 }
 
 }  // namespace

@@ -62,12 +62,22 @@
 
 namespace nzeza {
 
-template <typename T>
+// How the consumer learns that an element is ready (see the file comment). kAuto picks by size;
+// the others exist so benchmarks can compare layouts on the same element type.
+enum class RingLayout : uint8_t {
+  kAuto,          // kSlotSequence when sizeof(T) + 8 <= 64, else kCachedIndex
+  kSlotSequence,  // a sequence number in every slot
+  kCachedIndex,   // a published tail index the consumer caches
+};
+
+template <typename T, RingLayout kLayout = RingLayout::kAuto>
 class SpscRing {
   static_assert(std::is_nothrow_destructible_v<T>, "ring elements must not throw on destruction");
 
-  static constexpr bool kInlineSeq = sizeof(uint64_t) + sizeof(T) <= kCacheLineSize;
-  // Small T: sequence + element, padded to a power of two dividing 64.
+  static constexpr bool kInlineSeq =
+      kLayout == RingLayout::kSlotSequence ||
+      (kLayout == RingLayout::kAuto && sizeof(uint64_t) + sizeof(T) <= kCacheLineSize);
+  // Small T: sequence + element, padded to a power of two (dividing 64 for small T).
   struct alignas(std::bit_ceil(sizeof(uint64_t) + sizeof(T))) Cell {
     std::atomic<uint64_t> seq{0};  // w + 1 once the element at position w is ready
     alignas(T) unsigned char storage[sizeof(T)];
