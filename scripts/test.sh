@@ -2,8 +2,8 @@
 # Builds everything and runs every test: the README's second command, and what .ci/run calls.
 #
 #   1. formatting (clang-format, .clang-format)
-#   2. g++ Release build of everything; all tests; a smoke run of every benchmark (each checks its
-#      output against a reference before timing)
+#   2. g++ Release build of everything; all tests; a smoke run of every benchmark binary (each
+#      benchmark checks its output against a reference before timing)
 #   3. clang ASan+UBSan build (also compiles the benches with clang); the "unit" tests
 #   4. clang TSan build; the "concurrency" tests
 #   5. clang libFuzzer targets, each run for a bounded time (NZEZA_FUZZ_SECONDS, default 30)
@@ -72,17 +72,20 @@ configure build/release -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++
 cmake --build build/release -j"$jobs"
 step "g++ Release: tests"
 run_ctest release --test-dir build/release -j"$jobs" || status=1
-step "g++ Release: benchmark smoke run (correctness checks, not timings)"
-if ./build/release/bench/nzeza_bench_core --benchmark_min_time=0.01 \
-    --benchmark_out="$log_dir/bench-smoke.json" --benchmark_out_format=json >"$log_dir/bench-smoke.log" 2>&1 &&
-    ! grep -q '"error_occurred": true' "$log_dir/bench-smoke.json"; then
-  passed=$((passed + 1))
-  echo "benchmarks ran and checked their output"
-else
-  cat "$log_dir/bench-smoke.log"
-  failed=$((failed + 1))
-  status=1
-fi
+step "g++ Release: benchmark smoke runs (correctness checks, not timings)"
+while IFS= read -r bench; do
+  name=$(basename "$bench")
+  if "$bench" --benchmark_min_time=0.01 --benchmark_out="$log_dir/$name-smoke.json" \
+      --benchmark_out_format=json >"$log_dir/$name-smoke.log" 2>&1 &&
+      ! grep -q '"error_occurred": true' "$log_dir/$name-smoke.json"; then
+    passed=$((passed + 1))
+    echo "$name: every benchmark ran and checked its output"
+  else
+    cat "$log_dir/$name-smoke.log"
+    failed=$((failed + 1))
+    status=1
+  fi
+done < <(find build/release/bench -type f -name 'nzeza_bench_*' -perm -u+x | sort)
 
 step "clang ASan+UBSan: build"
 configure build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
