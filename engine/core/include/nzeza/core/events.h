@@ -274,6 +274,7 @@ struct alignas(64) ExecEvent {
   int64_t fee = 0;       // kFill: fee mantissa at the instrument's quote scale (negative = rebate)
   int64_t venue_ns = 0;  // venue's timestamp (Unix ns), 0 if absent
   StageTimes times;      // sent_ns = the order's send time; recv_ns = this event's arrival
+  uint64_t intent_id = 0;  // the strategy intent the order came from (OrderCmd::intent_id)
 };
 
 // ---------------------------------------------------------------------------------------------
