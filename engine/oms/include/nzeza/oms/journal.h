@@ -1,0 +1,181 @@
+// The order journal: append-only, versioned, checksummed records of every order command before it
+// is sent and every venue event after it arrives, in memory-mapped segment files.
+//
+//   JournalOptions opt{.dir = "/var/lib/nzeza/journal", .fsync = FsyncPolicy::kInterval};
+//   RecoveryReport report;
+//   absl::StatusOr<std::unique_ptr<Journal>> j = Journal::Open(opt, WallClock::NowNanos(),
+//       [&](const JournalRecord& r) { /* replay: see recovery.h */ }, &report);
+//   ...
+//   if ((*j)->AppendCmd(cmd, now) != AppendResult::kOk) { /* trip the breaker */ }
+//   Send(cmd);
+//
+// ## Format (version 1, little-endian)
+// A segment file `journal-<first sequence, 20 digits>.nzj` is pre-sized (ftruncate) to
+// `segment_bytes` and mapped MAP_SHARED. It starts with a 64-byte SegmentHeader (magic
+// "NZJRNL\0\1", version, created Unix ns, first sequence, CRC-32C of the header), then records,
+// each a 32-byte RecordHeader (payload length, type, sequence, timestamp, CRC-32C over the header
+// with its crc field zero and then the payload) followed by the payload (the raw OrderCmd or
+// ExecEvent bytes) padded to 8 bytes. Sequences start at 1 and continue across segments. The
+// unused rest of a segment is zero; a zero length field marks the end.
+//
+// A record is complete once its checksum matches. A reader stops at the first record that is
+// short, fails its checksum, or breaks the sequence, and reports why; the writer (Open) truncates
+// the segment there so a torn record is never misread or resurrected.
+//
+// ## Durability: what each FsyncPolicy survives
+// Append is a memcpy into the shared mapping: no syscall per record. The bytes are in the kernel's
+// page cache the moment Append returns, so **a killed process (SIGKILL, crash, OOM kill) loses
+// nothing it appended, under every policy**. What the policies add is survival of a kernel crash
+// or power loss, which needs the pages on the device (msync MS_SYNC):
+// - kEveryRecord: msync after each append. Survives power loss for every record whose Append
+//   returned kOk. Cost: a syscall and a device flush per record (tens of us to ms): not for the hot
+//   path on a slow disk.
+// - kInterval: msync when at least `fsync_interval_ns` passed since the last one, checked in
+//   Append and in MaybeSync (call it from the stage's idle Poll). Power loss loses at most the
+//   records of the last interval (plus, if the stage stopped calling either, those since).
+// - kNever: only Sync(), Rotate() and Close() flush. Power loss may lose everything the kernel had
+//   not yet written back (by default dirty pages older than ~30 s are written back).
+// With any policy the device must honour flushes (no volatile write cache that lies).
+//
+// ## Costs off the steady state
+// Rotation happens inside Append when a record does not fit the current segment: msync (unless
+// kNever) + munmap + open + ftruncate + mmap of the next segment, tens to hundreds of us once per
+// `segment_bytes`; call Rotate() from the control plane to do it at a quiet moment. The first write
+// to each 4 KiB page takes a minor page fault (once per ~25 records), and dirty-page writeback
+// can throttle or re-protect pages: on a disk-backed VM this dominates the mean append cost.
+#ifndef NZEZA_OMS_JOURNAL_H_
+#define NZEZA_OMS_JOURNAL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <nzeza/core/events.h>
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace nzeza::oms {
+
+inline constexpr uint32_t kJournalVersion = 1;
+inline constexpr size_t kSegmentHeaderSize = 64;
+inline constexpr size_t kRecordHeaderSize = 32;
+inline constexpr uint32_t kMaxRecordPayload = 4096;
+
+enum class RecordType : uint16_t {
+  kOrderCmd = 1,   // payload: OrderCmd, journaled before the command is sent
+  kExecEvent = 2,  // payload: ExecEvent, journaled after it arrives, before it is applied
+};
+
+enum class FsyncPolicy : uint8_t { kEveryRecord = 0, kInterval = 1, kNever = 2 };
+
+struct JournalOptions {
+  std::string dir;                     // created if missing
+  size_t segment_bytes = 64ull << 20;  // per segment file; at least 4 KiB
+  FsyncPolicy fsync = FsyncPolicy::kInterval;
+  int64_t fsync_interval_ns = 10'000'000;  // kInterval
+};
+
+// One record as read back. `payload` points into a mapping valid only during the visit.
+struct JournalRecord {
+  RecordType type;
+  uint64_t sequence;
+  int64_t timestamp_ns;
+  const void* payload;
+  uint32_t size;
+};
+
+// What a scan found.
+struct RecoveryReport {
+  uint64_t segments = 0;
+  uint64_t records = 0;
+  uint64_t last_sequence = 0;  // 0 if the journal is empty
+  bool torn_tail = false;      // a torn or corrupt tail was found (and, by Open, truncated)
+  std::string tail_reason;     // why the scan stopped early, e.g. "checksum mismatch"
+  std::string tail_segment;    // the file it stopped in
+  uint64_t tail_offset = 0;    // byte offset of the first bad record in that file
+};
+
+enum class AppendResult : uint8_t {
+  kOk = 0,
+  kTooLarge = 1,      // payload over kMaxRecordPayload: nothing written
+  kRotateFailed = 2,  // segment full and the next could not be created: nothing written
+  kSyncFailed = 3,    // written (a killed process keeps it) but msync failed: not durable
+  kClosed = 4,
+};
+
+const char* AppendResultName(AppendResult r) noexcept;
+
+// Reads every complete record of the journal in `dir` in sequence order without modifying
+// anything. A torn tail in the last segment is reported in the RecoveryReport (OK status).
+// Errors: NotFound (no such directory), DataLoss (a damaged segment followed by later segments,
+// or a segment missing from the sequence: the message names the file and offset), Internal
+// (open/mmap failed, with errno text). Thread: any. Allocates: file names only.
+absl::StatusOr<RecoveryReport> ReadJournal(const std::string& dir,
+                                           absl::FunctionRef<void(const JournalRecord&)> visit);
+
+// The writer. Thread: owned by the order stage; every method from that thread.
+// Lifetime: owns the fd and mapping of the current segment; the destructor calls Close().
+class Journal {
+ public:
+  // Opens (creating if needed) the journal in options.dir: replays every complete record through
+  // `visit`, truncates a torn tail (reported in *report), and positions the writer after the last
+  // complete record. `now_unix_ns` stamps new segment headers. Errors: InvalidArgument (bad
+  // options), DataLoss (see ReadJournal; nothing is modified then), Internal (syscall failure).
+  static absl::StatusOr<std::unique_ptr<Journal>> Open(
+      const JournalOptions& options, int64_t now_unix_ns,
+      absl::FunctionRef<void(const JournalRecord&)> visit, RecoveryReport* report);
+
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Appends one record stamped `now_ns` (the caller's clock). Hot path: memcpy + CRC, no syscall
+  // unless the fsync policy or a full segment asks for one. Allocates: never (rotation: a file
+  // name). Complexity: O(size).
+  [[nodiscard]] AppendResult Append(RecordType type, const void* payload, uint32_t size,
+                                    int64_t now_ns) noexcept;
+  [[nodiscard]] AppendResult AppendCmd(const OrderCmd& cmd, int64_t now_ns) noexcept {
+    return Append(RecordType::kOrderCmd, &cmd, sizeof(cmd), now_ns);
+  }
+  [[nodiscard]] AppendResult AppendExec(const ExecEvent& ev, int64_t now_ns) noexcept {
+    return Append(RecordType::kExecEvent, &ev, sizeof(ev), now_ns);
+  }
+
+  // kInterval: syncs if the interval has passed. Call when idle. Returns false if msync failed.
+  [[nodiscard]] bool MaybeSync(int64_t now_ns) noexcept;
+  // Flushes everything appended to the device. Errors: Internal (msync, with errno text).
+  absl::Status Sync();
+  // Starts a new segment now. Errors: Internal (file creation, ftruncate, mmap).
+  absl::Status Rotate(int64_t now_unix_ns);
+  // Syncs (under every policy: closing is off the hot path) and unmaps. Idempotent.
+  absl::Status Close();
+
+  uint64_t next_sequence() const noexcept { return next_sequence_; }
+  // Bytes used in the current segment (header included).
+  size_t segment_offset() const noexcept { return offset_; }
+  const std::string& segment_path() const noexcept { return path_; }
+
+ private:
+  explicit Journal(const JournalOptions& options) : options_(options) {}
+  absl::Status OpenSegment(const std::string& path, size_t valid_bytes, bool fresh,
+                           uint64_t first_sequence, int64_t now_unix_ns);
+  absl::Status UnmapSegment(bool sync);
+  bool SyncRange() noexcept;
+
+  JournalOptions options_;
+  std::string path_;
+  int fd_ = -1;
+  char* base_ = nullptr;
+  size_t capacity_ = 0;
+  size_t offset_ = 0;
+  size_t synced_offset_ = 0;
+  uint64_t next_sequence_ = 1;
+  int64_t last_sync_ns_ = 0;
+  int64_t last_now_ns_ = 0;
+};
+
+}  // namespace nzeza::oms
+
+#endif  // NZEZA_OMS_JOURNAL_H_

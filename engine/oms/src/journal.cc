@@ -1,0 +1,445 @@
+#include <nzeza/oms/journal.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include <nzeza/oms/crc32c.h>
+#include "absl/strings/str_cat.h"
+
+namespace nzeza::oms {
+namespace {
+
+constexpr char kMagic[8] = {'N', 'Z', 'J', 'R', 'N', 'L', '\0', '\1'};
+constexpr size_t kPage = 4096;
+
+struct SegmentHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t header_size;
+  int64_t created_unix_ns;
+  uint64_t first_sequence;
+  uint32_t record_header_size;
+  uint8_t reserved[24];
+  uint32_t crc;  // CRC-32C of the bytes before it
+};
+static_assert(sizeof(SegmentHeader) == kSegmentHeaderSize);
+
+struct RecordHeader {
+  uint32_t length;  // payload bytes (unpadded)
+  uint16_t type;
+  uint16_t reserved;
+  uint64_t sequence;
+  int64_t timestamp_ns;
+  uint32_t crc;  // CRC-32C of this header (crc = 0) then the payload
+  uint32_t reserved2;
+};
+static_assert(sizeof(RecordHeader) == kRecordHeaderSize);
+
+constexpr size_t Padded(size_t n) { return (n + 7) & ~size_t{7}; }
+
+uint32_t RecordCrc(const RecordHeader& h, const void* payload) noexcept {
+  RecordHeader z = h;
+  z.crc = 0;
+  return Crc32cExtend(Crc32c(&z, sizeof(z)), payload, h.length);
+}
+
+std::string ErrnoText(int err) { return absl::StrCat(std::strerror(err), " (errno ", err, ")"); }
+
+std::string SegmentName(uint64_t first_sequence) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "journal-%020" PRIu64 ".nzj", first_sequence);
+  return buf;
+}
+
+bool AllZero(const char* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+// Outcome of scanning one segment's bytes.
+struct SegmentScan {
+  bool header_ok = false;
+  uint64_t first_sequence = 0;
+  size_t end = 0;  // offset after the last complete record (0 if the header is bad)
+  uint64_t records = 0;
+  uint64_t next_sequence = 0;
+  std::string torn;  // empty if the segment ends cleanly
+};
+
+SegmentScan ScanSegment(const char* base, size_t size, uint64_t expected_sequence,
+                        absl::FunctionRef<void(const JournalRecord&)> visit) {
+  SegmentScan s;
+  s.next_sequence = expected_sequence;
+  SegmentHeader sh;
+  if (size < sizeof(sh)) {
+    s.torn = "segment shorter than its header";
+    return s;
+  }
+  std::memcpy(&sh, base, sizeof(sh));
+  if (std::memcmp(sh.magic, kMagic, sizeof(kMagic)) != 0 || sh.version != kJournalVersion ||
+      sh.crc != Crc32c(&sh, offsetof(SegmentHeader, crc))) {
+    s.torn = AllZero(base, sizeof(sh)) ? "segment header never written"
+                                       : "bad segment header (magic, version or checksum)";
+    return s;
+  }
+  s.header_ok = true;
+  s.first_sequence = sh.first_sequence;
+  s.next_sequence = sh.first_sequence;
+  size_t off = kSegmentHeaderSize;
+  s.end = off;
+  while (true) {
+    if (off + kRecordHeaderSize > size) {
+      if (!AllZero(base + off, size - off)) s.torn = "short record header at end of file";
+      break;
+    }
+    RecordHeader h;
+    std::memcpy(&h, base + off, sizeof(h));
+    if (h.length == 0) {
+      // End of data, unless a torn write left bytes behind (payload written, header not).
+      const size_t probe = std::min(size - off, kRecordHeaderSize + kMaxRecordPayload);
+      if (!AllZero(base + off, probe)) s.torn = "non-zero bytes after the last record";
+      break;
+    }
+    if (h.length > kMaxRecordPayload) {
+      s.torn = "record length out of range";
+      break;
+    }
+    if (off + kRecordHeaderSize + Padded(h.length) > size) {
+      s.torn = "record extends past the end of the file";
+      break;
+    }
+    const char* payload = base + off + kRecordHeaderSize;
+    if (h.crc != RecordCrc(h, payload)) {
+      s.torn = "checksum mismatch";
+      break;
+    }
+    if (h.sequence != s.next_sequence) {
+      s.torn = absl::StrCat("sequence ", h.sequence, " where ", s.next_sequence, " was expected");
+      break;
+    }
+    visit(JournalRecord{static_cast<RecordType>(h.type), h.sequence, h.timestamp_ns, payload,
+                        h.length});
+    ++s.records;
+    ++s.next_sequence;
+    off += kRecordHeaderSize + Padded(h.length);
+    s.end = off;
+  }
+  return s;
+}
+
+absl::StatusOr<std::vector<std::string>> ListSegments(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    const int err = errno;
+    if (err == ENOENT)
+      return absl::NotFoundError(absl::StrCat("journal directory ", dir, " does not exist"));
+    return absl::InternalError(
+        absl::StrCat("cannot list journal directory ", dir, ": ", ErrnoText(err)));
+  }
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    const std::string_view n = e->d_name;
+    if (n.size() == 32 && n.substr(0, 8) == "journal-" && n.substr(28) == ".nzj") {
+      names.emplace_back(n);
+    }
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());  // zero-padded: name order is sequence order
+  return names;
+}
+
+// Internal scan shared by ReadJournal and Open. `last_end`/`last_path`/`last_header_ok` describe
+// the final segment, for the writer.
+struct JournalScan {
+  RecoveryReport report;
+  std::string last_path;
+  size_t last_end = 0;
+  bool last_header_ok = false;
+  uint64_t last_first_sequence = 0;
+};
+
+absl::StatusOr<JournalScan> Scan(const std::string& dir,
+                                 absl::FunctionRef<void(const JournalRecord&)> visit) {
+  absl::StatusOr<std::vector<std::string>> names = ListSegments(dir);
+  if (!names.ok()) return names.status();
+  JournalScan js;
+  uint64_t expected = 0;  // 0: take the first segment's first sequence
+  for (size_t i = 0; i < names->size(); ++i) {
+    const std::string path = absl::StrCat(dir, "/", (*names)[i]);
+    const bool last = i + 1 == names->size();
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return absl::InternalError(absl::StrCat("cannot open ", path, ": ", ErrnoText(errno)));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      const int err = errno;
+      close(fd);
+      return absl::InternalError(absl::StrCat("cannot stat ", path, ": ", ErrnoText(err)));
+    }
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* map = nullptr;
+    if (size > 0) {
+      map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (map == MAP_FAILED) {
+        const int err = errno;
+        close(fd);
+        return absl::InternalError(absl::StrCat("cannot map ", path, ": ", ErrnoText(err)));
+      }
+    }
+    close(fd);
+    const SegmentScan s =
+        ScanSegment(static_cast<const char*>(map), size, expected == 0 ? 1 : expected, visit);
+    if (map != nullptr) munmap(map, size);
+    ++js.report.segments;
+    if (s.header_ok && expected != 0 && s.first_sequence != expected) {
+      return absl::DataLossError(absl::StrCat(
+          "journal segment ", path, " starts at sequence ", s.first_sequence, " but ", expected,
+          " was expected: a segment is missing; restore it or move the later segments aside"));
+    }
+    js.report.records += s.records;
+    expected = s.next_sequence;
+    if (!s.torn.empty()) {
+      if (!last) {
+        return absl::DataLossError(absl::StrCat(
+            "journal segment ", path, " is damaged at offset ", s.end, " (", s.torn,
+            ") but later segments exist; inspect it and move the later segments aside to recover "
+            "up to that point"));
+      }
+      js.report.torn_tail = true;
+      js.report.tail_reason = s.torn;
+      js.report.tail_segment = path;
+      js.report.tail_offset = s.end;
+    }
+    if (last) {
+      js.last_path = path;
+      js.last_end = s.end;
+      js.last_header_ok = s.header_ok;
+      js.last_first_sequence = s.header_ok ? s.first_sequence : s.next_sequence;
+    }
+  }
+  js.report.last_sequence = expected == 0 ? 0 : expected - 1;
+  return js;
+}
+
+}  // namespace
+
+const char* AppendResultName(AppendResult r) noexcept {
+  switch (r) {
+    case AppendResult::kOk:
+      return "ok";
+    case AppendResult::kTooLarge:
+      return "too_large";
+    case AppendResult::kRotateFailed:
+      return "rotate_failed";
+    case AppendResult::kSyncFailed:
+      return "sync_failed";
+    case AppendResult::kClosed:
+      return "closed";
+  }
+  return "?";
+}
+
+absl::StatusOr<RecoveryReport> ReadJournal(const std::string& dir,
+                                           absl::FunctionRef<void(const JournalRecord&)> visit) {
+  absl::StatusOr<JournalScan> js = Scan(dir, visit);
+  if (!js.ok()) return js.status();
+  return js->report;
+}
+
+absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(
+    const JournalOptions& options, int64_t now_unix_ns,
+    absl::FunctionRef<void(const JournalRecord&)> visit, RecoveryReport* report) {
+  if (options.dir.empty()) return absl::InvalidArgumentError("journal dir is empty");
+  if (options.segment_bytes < kPage || options.segment_bytes % kPage != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("journal segment_bytes ", options.segment_bytes,
+                                                   " must be a multiple of 4096, >= 4096"));
+  }
+  if (options.fsync == FsyncPolicy::kInterval && options.fsync_interval_ns <= 0) {
+    return absl::InvalidArgumentError("journal fsync_interval_ns must be > 0 with kInterval");
+  }
+  if (mkdir(options.dir.c_str(), 0750) != 0 && errno != EEXIST) {
+    return absl::InternalError(
+        absl::StrCat("cannot create journal directory ", options.dir, ": ", ErrnoText(errno)));
+  }
+  absl::StatusOr<JournalScan> js = Scan(options.dir, visit);
+  if (!js.ok()) return js.status();
+  if (report != nullptr) *report = js->report;
+
+  std::unique_ptr<Journal> j(new Journal(options));
+  j->next_sequence_ = js->report.last_sequence + 1;
+  j->last_sync_ns_ = 0;
+  absl::Status st;
+  if (js->last_path.empty()) {
+    st = j->OpenSegment(absl::StrCat(options.dir, "/", SegmentName(1)), 0, true, 1, now_unix_ns);
+  } else if (!js->last_header_ok) {
+    // Killed while creating the segment: rewrite it from scratch under its own name.
+    if (unlink(js->last_path.c_str()) != 0) {
+      return absl::InternalError(
+          absl::StrCat("cannot remove torn segment ", js->last_path, ": ", ErrnoText(errno)));
+    }
+    st = j->OpenSegment(absl::StrCat(options.dir, "/", SegmentName(j->next_sequence_)), 0, true,
+                        j->next_sequence_, now_unix_ns);
+  } else {
+    st = j->OpenSegment(js->last_path, js->last_end, false, js->last_first_sequence, now_unix_ns);
+  }
+  if (!st.ok()) return st;
+  return j;
+}
+
+absl::Status Journal::OpenSegment(const std::string& path, size_t valid_bytes, bool fresh,
+                                  uint64_t first_sequence, int64_t now_unix_ns) {
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0)
+    return absl::InternalError(absl::StrCat("cannot open ", path, ": ", ErrnoText(errno)));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return absl::InternalError(absl::StrCat("cannot stat ", path, ": ", ErrnoText(err)));
+  }
+  size_t capacity = std::max(options_.segment_bytes, static_cast<size_t>(st.st_size));
+  capacity = (capacity + kPage - 1) & ~(kPage - 1);
+  // Truncating to the last complete record and growing again zero-fills whatever torn bytes lay
+  // beyond it, so they can never be read back as a record.
+  if (ftruncate(fd, static_cast<off_t>(valid_bytes)) != 0 ||
+      ftruncate(fd, static_cast<off_t>(capacity)) != 0) {
+    const int err = errno;
+    close(fd);
+    return absl::InternalError(absl::StrCat("cannot size ", path, " to ", capacity,
+                                            " bytes (disk full?): ", ErrnoText(err)));
+  }
+  void* map = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  if (map == MAP_FAILED) {
+    const int err = errno;
+    close(fd);
+    return absl::InternalError(absl::StrCat("cannot map ", path, ": ", ErrnoText(err)));
+  }
+  fd_ = fd;
+  base_ = static_cast<char*>(map);
+  capacity_ = capacity;
+  path_ = path;
+  offset_ = valid_bytes;
+  synced_offset_ = 0;
+  if (fresh) {
+    SegmentHeader h{};
+    std::memcpy(h.magic, kMagic, sizeof(kMagic));
+    h.version = kJournalVersion;
+    h.header_size = kSegmentHeaderSize;
+    h.created_unix_ns = now_unix_ns;
+    h.first_sequence = first_sequence;
+    h.record_header_size = kRecordHeaderSize;
+    h.crc = Crc32c(&h, offsetof(SegmentHeader, crc));
+    std::memcpy(base_, &h, sizeof(h));
+    offset_ = kSegmentHeaderSize;
+    // The new file's name and size must survive power loss too.
+    if (msync(base_, kPage, MS_SYNC) != 0 || fsync(fd_) != 0) {
+      return absl::InternalError(
+          absl::StrCat("cannot sync new segment ", path, ": ", ErrnoText(errno)));
+    }
+    const int dfd = open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      fsync(dfd);
+      close(dfd);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Journal::UnmapSegment(bool sync) {
+  if (base_ == nullptr) return absl::OkStatus();
+  absl::Status st;
+  if (sync && msync(base_, capacity_, MS_SYNC) != 0) {
+    st = absl::InternalError(absl::StrCat("msync of ", path_, " failed: ", ErrnoText(errno)));
+  }
+  munmap(base_, capacity_);
+  close(fd_);
+  base_ = nullptr;
+  fd_ = -1;
+  return st;
+}
+
+Journal::~Journal() { Close().IgnoreError(); }
+
+absl::Status Journal::Close() { return UnmapSegment(true); }
+
+absl::Status Journal::Sync() {
+  if (base_ == nullptr) return absl::FailedPreconditionError("journal is closed");
+  if (!SyncRange()) {
+    return absl::InternalError(absl::StrCat("msync of ", path_, " failed: ", ErrnoText(errno)));
+  }
+  return absl::OkStatus();
+}
+
+bool Journal::SyncRange() noexcept {
+  const size_t from = synced_offset_ & ~(kPage - 1);
+  if (offset_ > from && msync(base_ + from, offset_ - from, MS_SYNC) != 0) return false;
+  synced_offset_ = offset_;
+  last_sync_ns_ = last_now_ns_;
+  return true;
+}
+
+bool Journal::MaybeSync(int64_t now_ns) noexcept {
+  if (base_ == nullptr || options_.fsync != FsyncPolicy::kInterval) return true;
+  last_now_ns_ = now_ns;
+  if (offset_ == synced_offset_ || now_ns - last_sync_ns_ < options_.fsync_interval_ns) return true;
+  return SyncRange();
+}
+
+absl::Status Journal::Rotate(int64_t now_unix_ns) {
+  if (base_ == nullptr) return absl::FailedPreconditionError("journal is closed");
+  absl::Status st = UnmapSegment(options_.fsync != FsyncPolicy::kNever);
+  if (!st.ok()) return st;
+  return OpenSegment(absl::StrCat(options_.dir, "/", SegmentName(next_sequence_)), 0, true,
+                     next_sequence_, now_unix_ns);
+}
+
+AppendResult Journal::Append(RecordType type, const void* payload, uint32_t size,
+                             int64_t now_ns) noexcept {
+  if (base_ == nullptr) [[unlikely]]
+    return AppendResult::kClosed;
+  if (size == 0 || size > kMaxRecordPayload) [[unlikely]]
+    return AppendResult::kTooLarge;
+  const size_t total = kRecordHeaderSize + Padded(size);
+  if (offset_ + total > capacity_) [[unlikely]] {
+    if (!Rotate(now_ns).ok()) return AppendResult::kRotateFailed;
+  }
+  RecordHeader h{};
+  h.length = size;
+  h.type = static_cast<uint16_t>(type);
+  h.sequence = next_sequence_;
+  h.timestamp_ns = now_ns;
+  h.crc = Crc32cExtend(Crc32c(&h, sizeof(h)), payload, size);
+  char* dst = base_ + offset_;
+  std::memcpy(dst + kRecordHeaderSize, payload, size);
+  std::memcpy(dst, &h, sizeof(h));
+  offset_ += total;
+  ++next_sequence_;
+  last_now_ns_ = now_ns;
+  switch (options_.fsync) {
+    case FsyncPolicy::kNever:
+      break;
+    case FsyncPolicy::kEveryRecord:
+      if (!SyncRange()) return AppendResult::kSyncFailed;
+      break;
+    case FsyncPolicy::kInterval:
+      if (now_ns - last_sync_ns_ >= options_.fsync_interval_ns && !SyncRange()) {
+        return AppendResult::kSyncFailed;
+      }
+      break;
+  }
+  return AppendResult::kOk;
+}
+
+}  // namespace nzeza::oms
