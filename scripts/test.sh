@@ -53,7 +53,7 @@ run_ctest() {
 configure() {
   local dir=$1
   shift
-  cmake -S . -B "$dir" -G Ninja "$@" >"$log_dir/configure-$(basename "$dir").log" ||
+  cmake -S . -B "$dir" -G Ninja "$@" >"$log_dir/configure-$(basename "$dir").log" 2>&1 ||
     { cat "$log_dir/configure-$(basename "$dir").log"; return 1; }
 }
 

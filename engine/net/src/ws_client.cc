@@ -19,6 +19,7 @@
 #include <exception>
 #include <random>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "nzeza/core/clock.h"
@@ -177,54 +178,75 @@ class WsClient::Impl {
                             [this, gen](beast::error_code ec, tcp::resolver::results_type results) {
                               if (gen != generation_) return;
                               if (ec) return Fail(ec, "resolve");
+                              auto endpoints = std::make_shared<std::vector<tcp::endpoint>>();
+                              for (const auto& entry : results)
+                                endpoints->push_back(entry.endpoint());
+                              if (endpoints->empty()) {
+                                return Fail(net::error::make_error_code(net::error::host_not_found),
+                                            "resolve");
+                              }
                               if (options_.tls_context) {
                                 auto ws = std::make_shared<TlsWs>(io_, *options_.tls_context);
                                 current_ = ws;
-                                ConnectTcp(ws, results, gen);
+                                ConnectTcp(ws, endpoints, 0, gen);
                               } else {
                                 auto ws = std::make_shared<PlainWs>(io_);
                                 current_ = ws;
-                                ConnectTcp(ws, results, gen);
+                                ConnectTcp(ws, endpoints, 0, gen);
                               }
                             });
   }
 
+  // Tries the resolved endpoints in order, one async_connect each, until one accepts.
   template <typename Ws>
-  void ConnectTcp(const std::shared_ptr<Ws>& ws, const tcp::resolver::results_type& results,
+  void ConnectTcp(const std::shared_ptr<Ws>& ws,
+                  const std::shared_ptr<std::vector<tcp::endpoint>>& endpoints, size_t index,
                   uint64_t gen) {
     beast::get_lowest_layer(*ws).expires_after(ToChrono(options_.connect_timeout));
     beast::get_lowest_layer(*ws).async_connect(
-        results, [this, ws, gen](beast::error_code ec, const tcp::endpoint&) {
+        (*endpoints)[index], [this, ws, endpoints, index, gen](beast::error_code ec) {
           if (gen != generation_) return;
-          if (ec) return Fail(ec, "TCP connect");
-          beast::error_code ignored;
-          beast::get_lowest_layer(*ws).socket().set_option(tcp::no_delay(true), ignored);
-          if constexpr (kIsTls<Ws>) {
-            SSL* handle = ws->next_layer().native_handle();
-            X509_VERIFY_PARAM* param = SSL_get0_param(handle);
-            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            bool ok;
-            if (host_is_ip_) {
-              ok = X509_VERIFY_PARAM_set1_ip_asc(param, options_.host.c_str()) == 1;
-            } else {
-              ok = SSL_set_tlsext_host_name(handle, options_.host.c_str()) == 1 &&
-                   X509_VERIFY_PARAM_set1_host(param, options_.host.c_str(), 0) == 1;
+          if (ec) {
+            if (index + 1 < endpoints->size()) {
+              beast::error_code ignored;
+              beast::get_lowest_layer(*ws).socket().close(ignored);
+              return ConnectTcp(ws, endpoints, index + 1, gen);
             }
-            if (!ok) {
-              return Fail(beast::error_code(static_cast<int>(ERR_get_error()),
-                                            net::error::get_ssl_category()),
-                          "TLS name setup");
-            }
-            ws->next_layer().async_handshake(ssl::stream_base::client,
-                                             [this, ws, gen](beast::error_code hec) {
-                                               if (gen != generation_) return;
-                                               if (hec) return Fail(hec, "TLS handshake");
-                                               HandshakeWs(ws, gen);
-                                             });
-          } else {
-            HandshakeWs(ws, gen);
+            return Fail(ec, "TCP connect");
           }
+          OnTcpConnected(ws, gen);
         });
+  }
+
+  template <typename Ws>
+  void OnTcpConnected(const std::shared_ptr<Ws>& ws, uint64_t gen) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(*ws).socket().set_option(tcp::no_delay(true), ignored);
+    if constexpr (kIsTls<Ws>) {
+      SSL* handle = ws->next_layer().native_handle();
+      X509_VERIFY_PARAM* param = SSL_get0_param(handle);
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      bool ok;
+      if (host_is_ip_) {
+        ok = X509_VERIFY_PARAM_set1_ip_asc(param, options_.host.c_str()) == 1;
+      } else {
+        ok = SSL_set_tlsext_host_name(handle, options_.host.c_str()) == 1 &&
+             X509_VERIFY_PARAM_set1_host(param, options_.host.c_str(), 0) == 1;
+      }
+      if (!ok) {
+        return Fail(
+            beast::error_code(static_cast<int>(ERR_get_error()), net::error::get_ssl_category()),
+            "TLS name setup");
+      }
+      ws->next_layer().async_handshake(ssl::stream_base::client,
+                                       [this, ws, gen](beast::error_code hec) {
+                                         if (gen != generation_) return;
+                                         if (hec) return Fail(hec, "TLS handshake");
+                                         HandshakeWs(ws, gen);
+                                       });
+    } else {
+      HandshakeWs(ws, gen);
+    }
   }
 
   template <typename Ws>
