@@ -1,5 +1,6 @@
 #include "nzeza/core/clock.h"
 
+#include <climits>
 #include <cstdlib>
 #include <thread>
 
@@ -8,6 +9,28 @@
 namespace nzeza {
 namespace {
 
+// A (TscClock, CLOCK_MONOTONIC) reading taken so the two are close: the one with the tightest
+// CLOCK_MONOTONIC bracket of 64 tries, so a preemption between the reads (CI runs tests in
+// parallel on 2 cores) does not masquerade as clock error.
+struct Pair {
+  int64_t tsc_ns;
+  int64_t mono_ns;
+};
+Pair ReadPair(const TscClock& clock) {
+  Pair best{0, 0};
+  int64_t best_bracket = INT64_MAX;
+  for (int i = 0; i < 64; ++i) {
+    const int64_t m0 = MonotonicNanos();
+    const int64_t t = clock.NowNanos();
+    const int64_t m1 = MonotonicNanos();
+    if (m1 - m0 < best_bracket) {
+      best_bracket = m1 - m0;
+      best = Pair{t, m0 + (m1 - m0) / 2};
+    }
+  }
+  return best;
+}
+
 TEST(TscClock, TracksMonotonicClock) {
   absl::StatusOr<TscClock> clock = TscClock::Calibrate();
   ASSERT_TRUE(clock.ok()) << clock.status();
@@ -15,15 +38,15 @@ TEST(TscClock, TracksMonotonicClock) {
     EXPECT_EQ(clock->source(), TscClock::Source::kTsc);
     EXPECT_GT(clock->tsc_hz(), 1e8);
   }
-  // Over ~200 ms the two clocks agree within 50 us (calibration error << 1e-4).
+  // Same epoch within 50 us, and over ~70 ms intervals the rates agree within 2e-4 + 10 us
+  // (the 20 ms calibration is good to ~1e-5 when its own samples are bracketed).
   for (int i = 0; i < 3; ++i) {
-    const int64_t tsc0 = clock->NowNanos();
-    const int64_t mono0 = MonotonicNanos();
+    const Pair a = ReadPair(*clock);
     std::this_thread::sleep_for(std::chrono::milliseconds(70));
-    const int64_t tsc1 = clock->NowNanos();
-    const int64_t mono1 = MonotonicNanos();
-    EXPECT_NEAR(static_cast<double>(tsc0), static_cast<double>(mono0), 50'000.0);
-    EXPECT_NEAR(static_cast<double>(tsc1 - tsc0), static_cast<double>(mono1 - mono0), 50'000.0);
+    const Pair b = ReadPair(*clock);
+    EXPECT_NEAR(static_cast<double>(a.tsc_ns), static_cast<double>(a.mono_ns), 50'000.0);
+    const double mono = static_cast<double>(b.mono_ns - a.mono_ns);
+    EXPECT_NEAR(static_cast<double>(b.tsc_ns - a.tsc_ns), mono, 2e-4 * mono + 10'000.0);
   }
 }
 
