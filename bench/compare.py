@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints nzeza's benchmark comparison table from Google Benchmark JSON.
 
-Usage: bench/compare.py build/bench-core.json
+Usage: bench/compare.py build/bench-core.json [build/bench-book.json ...]
 
 Uses the median aggregate of each benchmark (run with --benchmark_repetitions >= 3), or the single
 run when there is no aggregate. Every ratio compares two benchmarks of the same run. Exit status is
@@ -55,12 +55,14 @@ def fmt_rate(v):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     context, by_name = load(sys.argv[1])
+    for extra in sys.argv[2:]:
+        by_name.update(load(extra)[1])
     print()
-    print(f"nzeza core benchmarks  (host: {context.get('host_name', '?')}, "
+    print(f"nzeza benchmarks  (host: {context.get('host_name', '?')}, "
           f"{context.get('num_cpus', '?')} cpus, {context.get('mhz_per_cpu', '?')} MHz; "
           f"medians of the repetitions, ±coefficient of variation)")
     rows = []
@@ -86,7 +88,10 @@ def main():
             scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
             v1, v2 = v1 * scale[u1], v2 * scale[u2]
             ratio = v1 / v2
-            s1, s2 = f"{v1 / 1e3:.1f} us", f"{v2 / 1e3:.1f} us"
+            if max(v1, v2) < 1e4:
+                s1, s2 = f"{v1:.1f} ns", f"{v2:.1f} ns"
+            else:
+                s1, s2 = f"{v1 / 1e3:.1f} us", f"{v2 / 1e3:.1f} us"
         else:
             s1, s2 = f"{v1:.1f} ns", f"{v2:.1f} ns"
         if target is None:
@@ -101,7 +106,8 @@ def main():
         s1 += spread(b1, metric)
         s2 += spread(b2, metric)
         tgt = "" if target is None else (f">= {target}x" if higher_is_better else f"<= {target}x")
-        rows.append((title, s1, s2, f"{ratio:.2f}x", tgt, verdict))
+        shown = f"{ratio:.2f}x" if ratio >= 0.1 else f"1/{1 / ratio:.0f}x"
+        rows.append((title, s1, s2, shown, tgt, verdict))
 
     ips = "items_per_second"
     for size in ("8B", "64B"):
@@ -128,6 +134,29 @@ def main():
               "HistogramQueryBaselineNthElement", "real_time", None, higher_is_better=False)
     ratio_row("clock read: TscClock::NowNanos vs clock_gettime", "ClockTscNowNanos",
               "ClockGettimeMonotonic", ips, None)
+
+    def absolute_row(title, name, target_ns):
+        n, b = find(by_name, name)
+        if b is None or "error" in b:
+            rows.append((title, "missing" if b is None else b["error"], "", "", "", ""))
+            return
+        scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+        v = b["real_time"] * scale
+        verdict = "MET" if v <= target_ns else "MISSED"
+        rows.append((title, f"{v:.1f} ns" + spread(b, "real_time"), "", "",
+                     f"<= {target_ns:g} ns", verdict))
+
+    def spread(b, m):
+        c = b.get("_cv", {}).get(m)
+        return f" ±{c * 100:.0f}%" if isinstance(c, (int, float)) else ""
+
+    ratio_row("book apply (levels/s): nzeza vs std::map book", "BookApplyNzeza",
+              "BookApplyStdMap", ips, None)
+    ratio_row("risk, all checks: nzeza vs map-based baseline", "RiskCheckAllAccept",
+              "RiskCheckAllAcceptNaiveMaps", "real_time", None, higher_is_better=False)
+    absolute_row("risk, all checks, accepting intent", "RiskCheckAllAccept", 50)
+    absolute_row("oms: new+ack+fill+fill (4 updates)", "OmsNewAckFillFill", 4 * 100)
+    absolute_row("journal append (one exec record)", "JournalAppendExec", 100)
 
     widths = [max(len(r[i]) for r in rows + [("comparison", "ours", "baseline", "ratio",
                                                  "target", "verdict")]) for i in range(6)]
