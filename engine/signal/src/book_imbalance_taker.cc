@@ -10,15 +10,7 @@ absl::StatusOr<std::unique_ptr<Strategy>> BookImbalanceTaker::Create(const Strat
   p.cooldown_ns = r.Integer("cooldown_ms", 0, 86'400'000, 100) * 1'000'000;
   p.max_position = r.Decimal("max_position", config.instrument.size_scale, /*allow_zero=*/true);
   p.slippage_ticks = r.Integer("slippage_ticks", 0, 1'000'000, 0);
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
-  if (config.instrument.tick <= 0 || config.instrument.lot <= 0) {
-    return absl::InvalidArgumentError(
-        "book_imbalance_taker: instrument tick and lot must be positive");
-  }
-  if (p.order_size % config.instrument.lot != 0) {
-    return absl::InvalidArgumentError(
-        "book_imbalance_taker: parameter \"order_size\" is not a multiple of the lot size");
-  }
+  if (absl::Status s = r.FinishWithOrderSize(p.order_size); !s.ok()) return s;
   return std::make_unique<BookImbalanceTaker>(config.strategy_id, config.instrument, p);
 }
 

@@ -26,14 +26,7 @@ absl::StatusOr<std::unique_ptr<Strategy>> MarketMaker::Create(const StrategyConf
   p.skew_ticks = r.Integer("skew_ticks", 0, 1'000'000, 0);
   p.max_position = r.Decimal("max_position", config.instrument.size_scale, /*allow_zero=*/true);
   p.post_only = r.Boolean("post_only", true);
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
-  if (config.instrument.tick <= 0 || config.instrument.lot <= 0) {
-    return absl::InvalidArgumentError("market_maker: instrument tick and lot must be positive");
-  }
-  if (p.order_size % config.instrument.lot != 0) {
-    return absl::InvalidArgumentError(
-        "market_maker: parameter \"order_size\" is not a multiple of the instrument's lot size");
-  }
+  if (absl::Status s = r.FinishWithOrderSize(p.order_size); !s.ok()) return s;
   return std::make_unique<MarketMaker>(config.strategy_id, config.instrument, p);
 }
 

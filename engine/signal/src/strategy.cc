@@ -96,4 +96,20 @@ absl::Status ParamReader::Finish() const {
   return absl::OkStatus();
 }
 
+absl::Status ParamReader::FinishWithOrderSize(int64_t order_size) const {
+  if (absl::Status s = Finish(); !s.ok()) return s;
+  if (config_.instrument.tick <= 0 || config_.instrument.lot <= 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "strategy %s (id %d): instrument tick and lot must be positive (got %d, %d)", config_.type,
+        config_.strategy_id, config_.instrument.tick, config_.instrument.lot));
+  }
+  if (order_size % config_.instrument.lot != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "strategy %s (id %d): parameter \"order_size\" is not a whole number of "
+        "lots (lot %d at size scale %d)",
+        config_.type, config_.strategy_id, config_.instrument.lot, config_.instrument.size_scale));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace nzeza

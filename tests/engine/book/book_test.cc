@@ -22,61 +22,7 @@
 #include <nzeza/core/decimal.h>
 #include <nzeza/core/events.h>
 
-// ---------------------------------------------------------------------------------------------
-// Counting replacement of the global allocation functions (for NoAllocationAfterWarmUp).
-
-namespace {
-std::atomic<int64_t> g_allocations{0};
-
-void* CountedAlloc(std::size_t n) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* CountedAlignedAlloc(std::size_t n, std::align_val_t a) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const std::size_t align = static_cast<std::size_t>(a);
-  const std::size_t size = ((n == 0 ? 1 : n) + align - 1) / align * align;
-  return std::aligned_alloc(align, size);
-}
-// Out of line so that GCC does not inline free() next to an inlined operator new and warn about
-// a malloc/delete mismatch that is not one.
-[[gnu::noinline]] void CountedFree(void* p) noexcept { std::free(p); }
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (void* p = CountedAlloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  if (void* p = CountedAlloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  if (void* p = CountedAlignedAlloc(n, a)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-  if (void* p = CountedAlignedAlloc(n, a)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { CountedFree(p); }
-void operator delete[](void* p) noexcept { CountedFree(p); }
-void operator delete(void* p, std::size_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::size_t) noexcept { CountedFree(p); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return CountedAlignedAlloc(n, a);
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return CountedAlignedAlloc(n, a);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept { CountedFree(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { CountedFree(p); }
-void operator delete(void* p, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { CountedFree(p); }
+#include "../../common/counting_allocator.h"
 
 namespace nzeza {
 
@@ -705,7 +651,7 @@ TEST(OrderBook, NoAllocationAfterWarmUp) {
     stream.push_back(e);
   }
   MdEvent gap = Status(MdStatus::kGap);
-  const int64_t before = g_allocations.load();
+  const uint64_t before = nzeza::testing::AllocationCount();
   for (const MdEvent& e : snapshot) ASSERT_TRUE(set->Apply(e).ok());
   int64_t mid = 0;
   for (size_t i = 0; i < stream.size(); ++i) {
@@ -716,13 +662,13 @@ TEST(OrderBook, NoAllocationAfterWarmUp) {
     if (!set->Apply(stream[i]).ok()) break;
     (void)set->Find(kId)->Microprice(&mid);
   }
-  const int64_t after = g_allocations.load();
+  const uint64_t after = nzeza::testing::AllocationCount();
   EXPECT_EQ(after - before, 0);
   EXPECT_GT(set->Find(kId)->bids().size(), 0u);
   EXPECT_GT(mid, 0);
   // Sanity: the counter does count.
   std::vector<int>* v = new std::vector<int>(3);
-  EXPECT_GT(g_allocations.load(), after);
+  EXPECT_GT(nzeza::testing::AllocationCount(), after);
   delete v;
 }
 

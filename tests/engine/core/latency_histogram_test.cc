@@ -14,68 +14,7 @@
 
 #include <gtest/gtest.h>
 
-// ---------------------------------------------------------------------------------------------
-// Counting global allocator for this test binary: every operator new variant bumps a counter, so a
-// test can assert that a call allocates nothing. Built on malloc/free so sanitizers still see every
-// allocation.
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-
-void* CountedAlloc(std::size_t n) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-
-void* CountedAlignedAlloc(std::size_t n, std::align_val_t al) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const std::size_t a = static_cast<std::size_t>(al);
-  const std::size_t rounded = ((n == 0 ? 1 : n) + a - 1) / a * a;
-  return std::aligned_alloc(a, rounded);
-}
-
-// Out of line so that GCC does not inline free() next to an inlined operator new and warn about
-// a malloc/delete mismatch that is not one.
-[[gnu::noinline]] void CountedFree(void* p) noexcept { std::free(p); }
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (void* p = CountedAlloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  if (void* p = CountedAlloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
-void* operator new(std::size_t n, std::align_val_t al) {
-  if (void* p = CountedAlignedAlloc(n, al)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t al) {
-  if (void* p = CountedAlignedAlloc(n, al)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return CountedAlignedAlloc(n, al);
-}
-void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return CountedAlignedAlloc(n, al);
-}
-void operator delete(void* p) noexcept { CountedFree(p); }
-void operator delete[](void* p) noexcept { CountedFree(p); }
-void operator delete(void* p, std::size_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::size_t) noexcept { CountedFree(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { CountedFree(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { CountedFree(p); }
-void operator delete(void* p, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  CountedFree(p);
-}
+#include "../../common/counting_allocator.h"
 
 namespace nzeza {
 namespace {
@@ -513,7 +452,7 @@ TEST(LatencyHistogram, NoAllocationOnRecordMergeOrQuery) {
   std::mt19937_64 rng(11);
   for (uint64_t& v : values) v = rng() >> (rng() % 64);
 
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = nzeza::testing::AllocationCount();
   for (uint64_t v : values) h.Record(v);
   h.RecordN(12'345, 10);
   h.RecordCorrected(100 * kSecond, 1'000);
@@ -528,14 +467,14 @@ TEST(LatencyHistogram, NoAllocationOnRecordMergeOrQuery) {
   other = std::move(moved);
   sink += static_cast<uint64_t>(h == target);
   h.Reset();
-  const uint64_t after = g_allocations.load();
+  const uint64_t after = nzeza::testing::AllocationCount();
 
   EXPECT_EQ(after - before, 0u) << "sink " << sink;
   EXPECT_GT(target.count(), 0u);
   // The counter is live: constructing a histogram allocates.
-  const uint64_t before_ctor = g_allocations.load();
+  const uint64_t before_ctor = nzeza::testing::AllocationCount();
   const H fresh;
-  EXPECT_GE(g_allocations.load() - before_ctor, 1u);
+  EXPECT_GE(nzeza::testing::AllocationCount() - before_ctor, 1u);
   EXPECT_EQ(fresh.count(), 0u);
 }
 

@@ -103,6 +103,25 @@ TEST(StrategyRegistry, BadParametersNameTheKey) {
   EXPECT_FALSE(MakeStrategy(c).ok());
 }
 
+TEST(StrategyRegistry, OrderSizeMustBeWholeLots) {
+  for (const char* type : {"market_maker", "book_imbalance_taker"}) {
+    StrategyConfig c = MmConfig();
+    c.type = type;
+    if (c.type == "book_imbalance_taker") {
+      c.params = {{"order_size", "0.01"}, {"threshold_bp", "6000"}, {"max_position", "0.05"}};
+    }
+    c.instrument.lot = 300'000;  // 0.003: 0.01 is not a whole number of lots
+    absl::StatusOr<std::unique_ptr<Strategy>> s = MakeStrategy(c);
+    ASSERT_FALSE(s.ok()) << type;
+    EXPECT_NE(s.status().message().find("whole number of lots"), std::string_view::npos)
+        << s.status();
+    c.instrument.lot = 250'000;  // 0.0025: 0.01 is 4 lots
+    EXPECT_TRUE(MakeStrategy(c).ok()) << type;
+    c.instrument.tick = 0;
+    EXPECT_FALSE(MakeStrategy(c).ok()) << type;
+  }
+}
+
 TEST(MarketMaker, QuotesAroundMicroprice) {
   auto mm = MakeMm();
   IntentSink out;

@@ -132,6 +132,9 @@ class ParamReader {
   bool Boolean(std::string_view key, bool fallback);
   // OK if every read succeeded and no key was left unread; else the first problem.
   absl::Status Finish() const;
+  // Finish(), then: the instrument's tick and lot are positive and `order_size` is a whole number
+  // of lots. The checks every strategy that places `order_size` orders needs.
+  absl::Status FinishWithOrderSize(int64_t order_size) const;
 
  private:
   const std::string* Find(std::string_view key);
