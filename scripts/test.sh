@@ -107,7 +107,7 @@ step "libFuzzer: ${fuzz_seconds}s per target"
 configure build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
   -DNZEZA_BUILD_FUZZ=ON -DNZEZA_BUILD_TESTS=OFF -DNZEZA_BUILD_BENCH=OFF \
   -DNZEZA_SANITIZE='address;undefined'
-cmake --build build/fuzz -j"$jobs"
+cmake --build build/fuzz --target nzeza_fuzzers -j"$jobs"
 for fuzzer in build/fuzz/tests/fuzz/*_fuzz; do
   name=$(basename "$fuzzer")
   corpus="build/fuzz/corpus/$name"
