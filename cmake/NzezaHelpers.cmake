@@ -31,11 +31,12 @@ if(NZEZA_BUILD_FUZZ)
   target_compile_options(nzeza_options INTERFACE -fsanitize=fuzzer-no-link)
 endif()
 
-# nzeza_add_test(NAME SOURCES src... [LIBS lib...] [LABELS label...] [TIMEOUT seconds])
+# nzeza_add_test(NAME SOURCES src... [LIBS lib...] [DEFINES def...] [LABELS label...] [TIMEOUT s])
 # One GoogleTest executable registered with CTest. Labels: "unit" runs under ASan+UBSan,
-# "concurrency" also runs under TSan.
+# "concurrency" also runs under TSan. A TSan tree creates only "concurrency" tests, so configure a
+# test through these arguments, never by touching its target afterwards.
 function(nzeza_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;DEFINES;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
@@ -46,7 +47,8 @@ function(nzeza_add_test name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} nzeza::options GTest::gtest GTest::gtest_main)
-  target_compile_definitions(${name} PRIVATE NZEZA_TESTDATA_DIR="${NZEZA_TESTDATA_DIR}")
+  target_compile_definitions(${name} PRIVATE NZEZA_TESTDATA_DIR="${NZEZA_TESTDATA_DIR}"
+                                             ${ARG_DEFINES})
   add_test(NAME ${name} COMMAND ${name})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
