@@ -1,0 +1,203 @@
+#include "nzeza/signal/signal_stage.h"
+
+#include <memory>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "nzeza/core/runtime.h"
+#include "nzeza/signal/market_maker.h"
+
+namespace nzeza {
+namespace {
+
+constexpr InstrumentId kId = 2;
+constexpr InstrumentSpec kSpec{.id = kId, .price_scale = 2, .size_scale = 8, .tick = 1, .lot = 1};
+
+// A BookSet with one book, the stage's rings, and the stage with one market maker.
+struct Pipeline {
+  Pipeline(size_t intent_capacity = 64) : intents(intent_capacity) {
+    const BookConfig configs[] = {BookConfig{.instrument = kId, .depth = 32}};
+    books = std::make_unique<BookSet>(*BookSet::Create(configs));
+    stage = std::make_unique<SignalStage>(*books, md, exec, intents, &risk_md, nullptr);
+    auto mm = std::make_unique<MarketMaker>(9, kSpec,
+                                            MarketMaker::Params{.order_size = 100,
+                                                                .half_spread_ticks = 2,
+                                                                .requote_ticks = 1,
+                                                                .skew_ticks = 0,
+                                                                .max_position = 1000,
+                                                                .post_only = true});
+    maker = mm.get();
+    EXPECT_TRUE(stage->AddStrategy(std::move(mm), kId).ok());
+  }
+
+  void Push(const MdEvent& ev) { ASSERT_TRUE(md.try_push(ev)); }
+  int64_t Run() {
+    InlineRunner runner{stage.get()};
+    return runner.RunUntilIdle();
+  }
+  std::vector<OrderIntent> TakeIntents() {
+    std::vector<OrderIntent> out;
+    OrderIntent i;
+    while (intents.try_pop(i)) out.push_back(i);
+    return out;
+  }
+  std::vector<MdEvent> TakeRisk() {
+    std::vector<MdEvent> out;
+    MdEvent e;
+    while (risk_md.try_pop(e)) out.push_back(e);
+    return out;
+  }
+
+  SpscRing<MdEvent> md{64};
+  SpscRing<ExecEvent> exec{64};
+  SpscRing<OrderIntent> intents;
+  SpscRing<MdEvent> risk_md{64};
+  std::unique_ptr<BookSet> books;
+  std::unique_ptr<SignalStage> stage;
+  MarketMaker* maker = nullptr;
+};
+
+MdEvent Snapshot(int64_t bid, int64_t ask, int64_t recv_ns) {
+  MdEvent ev = MdEvent::Levels(Venue::kSim, kId, 1);
+  ev.flags = kMdSnapshot | kMdSnapshotBegin | kMdSnapshotEnd | kMdMessageEnd;
+  EXPECT_TRUE(ev.levels.AddBid({bid, 500}));
+  EXPECT_TRUE(ev.levels.AddAsk({ask, 500}));
+  ev.times.recv_ns = recv_ns;
+  ev.times.decoded_ns = recv_ns + 1;
+  return ev;
+}
+
+MdEvent Update(Side side, int64_t price, int64_t size, uint8_t flags = kMdMessageEnd) {
+  MdEvent ev = MdEvent::Levels(Venue::kSim, kId, 2);
+  ev.flags = flags;
+  EXPECT_TRUE(ev.levels.Add(side, {price, size}));
+  return ev;
+}
+
+TEST(SignalStage, SnapshotMakesTheBookLiveAndTheMakerQuote) {
+  Pipeline p;
+  p.Push(Snapshot(10000, 10010, 777));
+  EXPECT_GT(p.Run(), 0);
+  const std::vector<OrderIntent> intents = p.TakeIntents();
+  ASSERT_EQ(intents.size(), 2u);
+  EXPECT_EQ(intents[0].side, Side::kBuy);
+  EXPECT_EQ(intents[0].price, 10005 - 2);
+  EXPECT_EQ(intents[1].price, 10005 + 2);
+  EXPECT_EQ(intents[0].times.recv_ns, 777) << "the triggering message's timestamps travel on";
+  EXPECT_EQ(intents[0].times.decoded_ns, 778);
+  EXPECT_GT(intents[0].times.signal_ns, 0);
+  EXPECT_EQ(p.stage->counters().intents, 2u);
+
+  const std::vector<MdEvent> risk = p.TakeRisk();
+  ASSERT_EQ(risk.size(), 1u);
+  EXPECT_EQ(risk[0].type, MdType::kBbo);
+  EXPECT_EQ(risk[0].bbo.bid_price, 10000);
+  EXPECT_EQ(risk[0].bbo.ask_price, 10010);
+}
+
+TEST(SignalStage, StrategiesSeeTheBookOnlyAtMessageEnds) {
+  Pipeline p;
+  p.Push(Snapshot(10000, 10010, 1));
+  p.Run();
+  p.TakeIntents();
+  const uint64_t views = p.stage->counters().book_views;
+  p.Push(Update(Side::kBuy, 10001, 5, /*flags=*/0));  // first half of a venue message
+  p.Run();
+  EXPECT_EQ(p.stage->counters().book_views, views) << "no decision on half a message";
+  p.Push(Update(Side::kSell, 10009, 5));  // message end
+  p.Run();
+  EXPECT_EQ(p.stage->counters().book_views, views + 1);
+}
+
+TEST(SignalStage, GapStopsQuotingAndReachesRisk) {
+  Pipeline p;
+  p.Push(Snapshot(10000, 10010, 1));
+  p.Run();
+  const std::vector<OrderIntent> quotes = p.TakeIntents();
+  ASSERT_EQ(quotes.size(), 2u);
+  for (uint64_t k = 0; k < 2; ++k) {  // the venue acks both quotes
+    ExecEvent ack;
+    ack.type = ExecType::kAck;
+    ack.side = quotes[k].side;
+    ack.instrument = kId;
+    ack.strategy_id = 9;
+    ack.client_order_id = 100 + k;
+    ack.intent_id = quotes[k].intent_id;
+    ASSERT_TRUE(p.exec.try_push(ack));
+  }
+  p.Run();
+  p.TakeRisk();
+  p.Push(
+      MdEvent::Status(Venue::kSim, kId,
+                      MdStatusInfo{.code = MdStatus::kGap, .expected_seq = 3, .received_seq = 5}));
+  p.Run();
+  const std::vector<OrderIntent> cancels = p.TakeIntents();
+  ASSERT_EQ(cancels.size(), 2u) << "an untrusted book cancels the quotes";
+  EXPECT_EQ(cancels[0].type, IntentType::kCancel);
+  EXPECT_EQ(cancels[0].target_order_id, 100u);
+  const std::vector<MdEvent> risk = p.TakeRisk();
+  ASSERT_EQ(risk.size(), 1u);
+  EXPECT_EQ(risk[0].status.code, MdStatus::kGap);
+
+  // Incremental data while in the gap is refused by the book and reaches nobody.
+  p.Push(Update(Side::kBuy, 10002, 7));
+  p.Run();
+  EXPECT_EQ(p.stage->counters().book_refused, 1u);
+  EXPECT_TRUE(p.TakeIntents().empty());
+}
+
+TEST(SignalStage, CrossedBookIsReportedToRiskAndNotTraded) {
+  Pipeline p;
+  p.Push(Snapshot(10000, 10010, 1));
+  p.Run();
+  p.TakeIntents();
+  p.TakeRisk();
+  p.Push(Update(Side::kBuy, 10020, 5));  // bid through the ask: crossed
+  p.Run();
+  bool saw_crossed = false;
+  for (const MdEvent& e : p.TakeRisk()) {
+    saw_crossed |= e.type == MdType::kStatus && e.status.code == MdStatus::kCrossed;
+  }
+  EXPECT_TRUE(saw_crossed);
+  for (const OrderIntent& i : p.TakeIntents()) {
+    EXPECT_NE(i.type, IntentType::kNew) << "no new order on a crossed book";
+  }
+}
+
+TEST(SignalStage, FullIntentRingIsCountedNotBlocking) {
+  Pipeline p(/*intent_capacity=*/1);  // rounds up to 2
+  MdEvent s = Snapshot(10000, 10010, 1);
+  p.Push(s);
+  p.Run();
+  EXPECT_EQ(p.stage->counters().intents, 2u);
+  // Requote both sides while nobody drains the ring: the new intents cannot all fit.
+  p.TakeIntents();
+  ASSERT_TRUE(p.intents.try_push(OrderIntent{}));
+  ASSERT_TRUE(p.intents.try_push(OrderIntent{}));
+  ExecEvent reject;
+  reject.type = ExecType::kReject;
+  reject.instrument = kId;
+  reject.strategy_id = 9;
+  reject.side = Side::kBuy;
+  reject.intent_id = 1;
+  ASSERT_TRUE(p.exec.try_push(reject));
+  p.Push(Update(Side::kSell, 10009, 5));
+  p.Run();
+  EXPECT_GE(p.stage->counters().intent_overruns, 1u);
+}
+
+TEST(SignalStage, UnknownInstrumentIsRefusedAndCounted) {
+  Pipeline p;
+  MdEvent ev = Snapshot(10000, 10010, 1);
+  ev.instrument = 7;
+  p.Push(ev);
+  p.Run();
+  EXPECT_EQ(p.stage->counters().book_refused, 1u);
+  EXPECT_TRUE(p.TakeIntents().empty());
+  absl::Status added =
+      p.stage->AddStrategy(std::make_unique<MarketMaker>(1, kSpec, MarketMaker::Params{}), 7);
+  EXPECT_EQ(added.code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace nzeza
