@@ -66,12 +66,17 @@ void SignalStage::ToRisk(const MdEvent& ev) noexcept {
 
 void SignalStage::OnMd(const MdEvent& ev) noexcept {
   ++counters_.md_events;
+  // An event that does not continue the message in progress ends it.
+  if (msg_open_ && (ev.type != MdType::kLevels || ev.instrument != msg_last_.instrument)) {
+    EndMessage();
+  }
+  const OrderBook* book = books_.Find(ev.instrument);
+  const bool was_crossed = book != nullptr && book->crossed();
   const ApplyResult r = books_.Apply(ev);
   if (!r.ok()) {
     ++counters_.book_refused;
     return;
   }
-  const OrderBook* book = books_.Find(ev.instrument);
   const std::vector<Strategy*>* strategies =
       ev.instrument < by_instrument_.size() ? &by_instrument_[ev.instrument] : nullptr;
 
@@ -86,11 +91,36 @@ void SignalStage::OnMd(const MdEvent& ev) noexcept {
       ToRisk(ev);
       break;
     case MdType::kLevels:
+      if (!msg_open_) {
+        msg_open_ = true;
+        msg_was_crossed_ = was_crossed;
+        msg_changes_ = 0;
+      }
+      msg_changes_ |= r.changes;
+      msg_last_ = ev;
+      break;
     case MdType::kBbo:
       break;
   }
 
-  if (r.Has(kBookBestBidChanged) || r.Has(kBookBestAskChanged)) {
+  const bool message_end = ev.type == MdType::kLevels && (ev.flags & kMdMessageEnd) != 0;
+  if (message_end) EndMessage();
+  if (strategies != nullptr && (message_end || r.Has(kBookStateChanged))) {
+    const BookView view = View(*book, ev);
+    for (Strategy* s : *strategies) {
+      ++counters_.book_views;
+      s->OnBook(view, sink_);
+    }
+  }
+  Flush();
+}
+
+void SignalStage::EndMessage() noexcept {
+  msg_open_ = false;
+  const OrderBook* book = books_.Find(msg_last_.instrument);
+  if (book == nullptr) return;
+  const MdEvent& ev = msg_last_;
+  if ((msg_changes_ & (kBookBestBidChanged | kBookBestAskChanged)) != 0) {
     MdBbo bbo;
     if (const PriceLevel* b = book->best_bid()) bbo = MdBbo{b->price, b->size, 0, 0};
     if (const PriceLevel* a = book->best_ask()) {
@@ -103,18 +133,12 @@ void SignalStage::OnMd(const MdEvent& ev) noexcept {
     out.times = ev.times;
     ToRisk(out);
   }
-  MdEvent cross;
-  if (MakeCrossStatusEvent(*book, ev, r, &cross)) ToRisk(cross);
-
-  const bool message_end = ev.type == MdType::kLevels && (ev.flags & kMdMessageEnd) != 0;
-  if (strategies != nullptr && (message_end || r.Has(kBookStateChanged))) {
-    const BookView view = View(*book, ev);
-    for (Strategy* s : *strategies) {
-      ++counters_.book_views;
-      s->OnBook(view, sink_);
-    }
+  if (book->crossed() != msg_was_crossed_) {
+    ApplyResult transition;
+    transition.changes = book->crossed() ? kBookBecameCrossed : kBookBecameUncrossed;
+    MdEvent cross;
+    if (MakeCrossStatusEvent(*book, ev, transition, &cross)) ToRisk(cross);
   }
-  Flush();
 }
 
 void SignalStage::OnExec(const ExecEvent& ev) noexcept {

@@ -164,6 +164,35 @@ TEST(SignalStage, CrossedBookIsReportedToRiskAndNotTraded) {
   }
 }
 
+// A venue message carried by two events (bids first, then asks): the first event alone crosses
+// the book (the new bid is above the old ask), the second removes that ask. The venue's book was
+// never crossed, so risk must see one BBO for the message and no kCrossed.
+TEST(SignalStage, CrossingBetweenEventsOfOneMessageIsNotReported) {
+  Pipeline p;
+  p.Push(Snapshot(10000, 10010, 1));
+  p.Run();
+  p.TakeIntents();
+  p.TakeRisk();
+  MdEvent bids = Update(Side::kBuy, 10015, 5, /*flags=*/0);
+  MdEvent asks = Update(Side::kSell, 10010, 0);  // kMdMessageEnd
+  ASSERT_TRUE(asks.levels.AddAsk({10020, 7}));
+  p.Push(bids);
+  p.Push(asks);
+  p.Run();
+  int bbos = 0;
+  for (const MdEvent& e : p.TakeRisk()) {
+    EXPECT_FALSE(e.type == MdType::kStatus &&
+                 (e.status.code == MdStatus::kCrossed || e.status.code == MdStatus::kUncrossed));
+    if (e.type == MdType::kBbo) {
+      ++bbos;
+      EXPECT_EQ(e.bbo.bid_price, 10015);
+      EXPECT_EQ(e.bbo.ask_price, 10020);
+    }
+  }
+  EXPECT_EQ(bbos, 1);
+  EXPECT_FALSE(p.books->Find(kId)->crossed());
+}
+
 TEST(SignalStage, FullIntentRingIsCountedNotBlocking) {
   Pipeline p(/*intent_capacity=*/1);  // rounds up to 2
   MdEvent s = Snapshot(10000, 10010, 1);

@@ -14,6 +14,11 @@
 // 4. feeds risk's market-data ring (if given) with what risk needs and the book knows: a kBbo
 //    event when the best bid or ask changed, kCrossed / kUncrossed status events, and the
 //    feed's status events (gap, stale, resynced, disconnected) and trades as they come.
+//    BBO and crossing are judged per venue message, not per event: a message larger than one
+//    MdEvent (bids are carried before asks) may pass through a crossed state between its events
+//    that the venue's book never had, so the book changes of a message's events are accumulated
+//    and reported once at kMdMessageEnd (or when an event of another kind or instrument arrives
+//    first).
 //
 // Nothing blocks: a full output ring is counted (intent_overruns, risk_md_overruns) and the event
 // dropped, since a slow downstream stage is a risk event for the breaker to see, not a reason to
@@ -73,6 +78,8 @@ class SignalStage final : public Stage {
   void OnMd(const MdEvent& ev) noexcept;
   void OnExec(const ExecEvent& ev) noexcept;
   void ToRisk(const MdEvent& ev) noexcept;
+  // Reports the accumulated BBO / crossing changes of the message in progress (see step 4).
+  void EndMessage() noexcept;
   void Flush() noexcept;
   BookView View(const OrderBook& book, const MdEvent& ev) const noexcept;
   int64_t Now() const noexcept { return clock_ != nullptr ? clock_->NowNanos() : MonotonicNanos(); }
@@ -88,6 +95,11 @@ class SignalStage final : public Stage {
   std::vector<std::vector<Strategy*>> by_instrument_;  // indexed by InstrumentId
   IntentSink sink_;
   SignalCounters counters_;
+  // The venue message in progress (level events until kMdMessageEnd).
+  bool msg_open_ = false;
+  bool msg_was_crossed_ = false;
+  uint8_t msg_changes_ = 0;
+  MdEvent msg_last_;
 };
 
 }  // namespace nzeza
