@@ -4,6 +4,9 @@ add_library(nzeza_options INTERFACE)
 add_library(nzeza::options ALIAS nzeza_options)
 target_compile_options(nzeza_options INTERFACE -Wall -Wextra -Wshadow -Wnon-virtual-dtor
                                                -Wno-unknown-pragmas)
+# simdjson without exceptions everywhere (decoders return error codes; one setting for every TU
+# that includes simdjson, so inline code agrees).
+target_compile_definitions(nzeza_options INTERFACE SIMDJSON_EXCEPTIONS=0)
 if(NZEZA_WERROR)
   target_compile_options(nzeza_options INTERFACE -Werror)
 endif()

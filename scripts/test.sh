@@ -108,7 +108,7 @@ configure build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clan
   -DNZEZA_BUILD_FUZZ=ON -DNZEZA_BUILD_TESTS=OFF -DNZEZA_BUILD_BENCH=OFF \
   -DNZEZA_SANITIZE='address;undefined'
 cmake --build build/fuzz --target nzeza_fuzzers -j"$jobs"
-for fuzzer in build/fuzz/tests/fuzz/*_fuzz; do
+for fuzzer in $(find build/fuzz/tests/fuzz -type f -name '*_fuzz' -perm -u+x | sort); do
   name=$(basename "$fuzzer")
   corpus="build/fuzz/corpus/$name"
   mkdir -p "$corpus"

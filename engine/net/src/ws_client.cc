@@ -114,6 +114,11 @@ class WsClient::Impl {
     }
   }
 
+  void Reconnect(const char* why) {
+    if (state_ != State::kOpen && state_ != State::kConnecting) return;
+    Fail(net::error::make_error_code(net::error::operation_aborted), why);
+  }
+
   void Close() {
     if (closing_) return;
     closing_ = true;
@@ -368,6 +373,7 @@ absl::Status WsClient::Start() { return impl_->Start(); }
 int WsClient::Poll() noexcept { return impl_->Poll(); }
 void WsClient::Send(std::string text) { impl_->Send(std::move(text)); }
 void WsClient::Close() { impl_->Close(); }
+void WsClient::Reconnect(const char* why) { impl_->Reconnect(why); }
 WsClient::State WsClient::state() const noexcept { return impl_->state(); }
 const WsCounters& WsClient::counters() const noexcept { return impl_->counters(); }
 absl::Status WsClient::last_error() const { return impl_->last_error(); }

@@ -10,6 +10,8 @@
 #ifndef NZEZA_TESTS_ENGINE_NET_TEST_WS_SERVER_H_
 #define NZEZA_TESTS_ENGINE_NET_TEST_WS_SERVER_H_
 
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -33,6 +35,13 @@ class TestWsServer {
   struct Script {
     bool expect_message = true;  // read one client message before sending
     std::vector<std::string> frames;
+    // Then, in order: read `read` more client messages, send `frames` (e.g. a resubscribe and the
+    // snapshot a venue sends for it).
+    struct Exchange {
+      int read = 1;
+      std::vector<std::string> frames;
+    };
+    std::vector<Exchange> exchanges;
     Then then = kHold;
     int stall_ms = 0;  // kStall: sleep this long without reading, then drop
   };
@@ -73,6 +82,9 @@ class TestWsServer {
       }
       if (stop_) return;
       socket.non_blocking(false);
+      // Bounded: a client that never sends what a script waits for fails the read after 5 s.
+      timeval tv{5, 0};
+      ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
       connections_.fetch_add(1);
       if (tls_) {
         boost::beast::websocket::stream<boost::beast::ssl_stream<boost::asio::ip::tcp::socket>> ws(
@@ -107,6 +119,20 @@ class TestWsServer {
       ws.text(true);
       ws.write(boost::asio::buffer(f), ec);
       if (ec) return;
+    }
+    for (const Script::Exchange& x : script.exchanges) {
+      for (int r = 0; r < x.read; ++r) {
+        boost::beast::flat_buffer buf;
+        ws.read(buf, ec);
+        if (ec) return;
+        std::lock_guard<std::mutex> lock(mu_);
+        received_.push_back(boost::beast::buffers_to_string(buf.data()));
+      }
+      for (const std::string& f : x.frames) {
+        ws.text(true);
+        ws.write(boost::asio::buffer(f), ec);
+        if (ec) return;
+      }
     }
     switch (script.then) {
       case kDrop:

@@ -35,6 +35,25 @@ enum class Venue : uint8_t {
   kSim = 5,
 };
 
+// "coinbase", "coinbase-exchange", "binance", "dydx", "sim", "unknown".
+inline constexpr const char* VenueName(Venue v) noexcept {
+  switch (v) {
+    case Venue::kCoinbase:
+      return "coinbase";
+    case Venue::kCoinbaseExchange:
+      return "coinbase-exchange";
+    case Venue::kBinance:
+      return "binance";
+    case Venue::kDydx:
+      return "dydx";
+    case Venue::kSim:
+      return "sim";
+    case Venue::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
 enum class Side : uint8_t { kBuy = 0, kSell = 1 };
 
 inline constexpr Side Opposite(Side s) noexcept {

@@ -99,6 +99,10 @@ class WsClient {
   // Queues a text frame; frames go out in order while open. Dropped (and counted) when not open:
   // subscriptions belong in on_open.
   void Send(std::string text);
+  // Drops the session now (no close handshake: the peer's state is not trusted) and reconnects
+  // after the usual backoff; on_close runs with `why`. Nothing happens unless connecting or open.
+  // `why` must be a static string.
+  void Reconnect(const char* why);
   // Closes the session (WebSocket close handshake if open) and stops reconnecting.
   void Close();
 
