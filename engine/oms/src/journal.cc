@@ -320,7 +320,17 @@ absl::Status Journal::OpenSegment(const std::string& path, size_t valid_bytes, b
     return absl::InternalError(absl::StrCat("cannot size ", path, " to ", capacity,
                                             " bytes (disk full?): ", ErrnoText(err)));
   }
-  void* map = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  // Allocate the segment's blocks now: a write fault on a sparse page would allocate them on the
+  // hot path (ext4: delayed allocation in page_mkwrite). ENOSPC here is the disk-full error, at
+  // open/rotation instead of as SIGBUS mid-append.
+  if (const int err = posix_fallocate(fd, static_cast<off_t>(valid_bytes),
+                                      static_cast<off_t>(capacity - valid_bytes));
+      err != 0 && err != EOPNOTSUPP && err != EINVAL) {
+    close(fd);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot allocate ", capacity, " bytes for ", path, ": ", ErrnoText(err)));
+  }
+  void* map = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (map == MAP_FAILED) {
     const int err = errno;
     close(fd);
@@ -332,6 +342,8 @@ absl::Status Journal::OpenSegment(const std::string& path, size_t valid_bytes, b
   path_ = path;
   offset_ = valid_bytes;
   synced_offset_ = 0;
+  prefaulted_ = valid_bytes & ~(kPage - 1);
+  Prefault(kPrefaultWindow);  // the first window now, the rest in Maintain()
   if (fresh) {
     SegmentHeader h{};
     std::memcpy(h.magic, kMagic, sizeof(kMagic));
@@ -395,6 +407,30 @@ bool Journal::MaybeSync(int64_t now_ns) noexcept {
   last_now_ns_ = now_ns;
   if (offset_ == synced_offset_ || now_ns - last_sync_ns_ < options_.fsync_interval_ns) return true;
   return SyncRange();
+}
+
+void Journal::Prefault(size_t max_bytes) noexcept {
+  // Touch (write the zero it already holds to) each page ahead of the tail. The touch is what
+  // costs: a page fault, block bookkeeping, and on a virtual machine with shadow paging a VM exit
+  // (measured ~29 us per page on the development VM, where MADV_POPULATE_WRITE did not remove
+  // the user-mode first-touch cost). The pages are past the tail and this thread is the only
+  // writer, so nothing else reads or writes them.
+  const size_t target = std::min(capacity_, offset_ + kPrefaultWindow);
+  if (prefaulted_ < (offset_ & ~(kPage - 1))) prefaulted_ = offset_ & ~(kPage - 1);
+  const size_t end = std::min(target, prefaulted_ + max_bytes);
+  if (offset_ >= capacity_) return;
+  for (size_t p = prefaulted_; p < end; p += kPage) {
+    // Never below the tail: the page holding the tail also holds records.
+    *reinterpret_cast<volatile char*>(base_ + std::max(p, offset_)) = 0;
+  }
+  if (end > prefaulted_) prefaulted_ = (end + kPage - 1) & ~(kPage - 1);
+}
+
+bool Journal::Maintain(int64_t now_ns) noexcept {
+  if (base_ == nullptr) return true;
+  const bool ok = MaybeSync(now_ns);
+  Prefault(kPrefaultChunk);
+  return ok;
 }
 
 absl::Status Journal::Rotate(int64_t now_unix_ns) {
