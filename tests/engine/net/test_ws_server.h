@@ -34,16 +34,16 @@ class TestWsServer {
   enum Then { kDrop, kStall, kClose, kHold };
   struct Script {
     bool expect_message = true;  // read one client message before sending
-    std::vector<std::string> frames;
-    // Then, in order: read `read` more client messages, send `frames` (e.g. a resubscribe and the
-    // snapshot a venue sends for it).
-    struct Exchange {
-      int read = 1;
-      std::vector<std::string> frames;
-    };
-    std::vector<Exchange> exchanges;
+    std::vector<std::string> frames = {};
     Then then = kHold;
     int stall_ms = 0;  // kStall: sleep this long without reading, then drop
+    // After `frames`, in order: read `read` more client messages, send `frames` (e.g. a resubscribe
+    // and the snapshot a venue sends for it).
+    struct Exchange {
+      int read = 1;
+      std::vector<std::string> frames = {};
+    };
+    std::vector<Exchange> exchanges = {};
   };
 
   TestWsServer(TlsContext tls, std::vector<Script> scripts)
