@@ -11,7 +11,6 @@
 #define NZEZA_TESTS_ENGINE_NET_TEST_WS_SERVER_H_
 
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -61,6 +60,12 @@ class TestWsServer {
   uint16_t port() const { return port_; }
   void Stop() {
     stop_ = true;
+    {
+      // Under the lock: the server thread forgets the fd (under the same lock) before closing it,
+      // so this never shuts down a reused descriptor.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (current_fd_ >= 0) ::shutdown(current_fd_, SHUT_RDWR);
+    }
     if (thread_.joinable()) thread_.join();
   }
   int connections() const { return connections_.load(); }
@@ -82,9 +87,13 @@ class TestWsServer {
       }
       if (stop_) return;
       socket.non_blocking(false);
-      // Bounded: a client that never sends what a script waits for fails the read after 5 s.
-      timeval tv{5, 0};
-      ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      // Bounded: Stop() shuts this socket down, which ends a read that waits for a client
+      // message that never comes (Asio's blocking reads ignore SO_RCVTIMEO).
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        current_fd_ = socket.native_handle();
+      }
+      if (stop_) ::shutdown(socket.native_handle(), SHUT_RDWR);
       connections_.fetch_add(1);
       if (tls_) {
         boost::beast::websocket::stream<boost::beast::ssl_stream<boost::asio::ip::tcp::socket>> ws(
@@ -92,15 +101,23 @@ class TestWsServer {
         ws.next_layer().handshake(boost::asio::ssl::stream_base::server, ec);
         if (ec) {
           tls_failures_.fetch_add(1);
+          ForgetFd();
           --i;  // the script was not played: keep it for the next connection
           continue;
         }
         Play(ws, scripts_[i]);
+        ForgetFd();
       } else {
         boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws(std::move(socket));
         Play(ws, scripts_[i]);
+        ForgetFd();
       }
     }
+  }
+
+  void ForgetFd() {
+    std::lock_guard<std::mutex> lock(mu_);
+    current_fd_ = -1;
   }
 
   template <typename Ws>
@@ -161,6 +178,7 @@ class TestWsServer {
   uint16_t port_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  int current_fd_ = -1;  // the connection being played (guarded by mu_)
   std::atomic<int> connections_{0};
   std::atomic<int> tls_failures_{0};
   mutable std::mutex mu_;

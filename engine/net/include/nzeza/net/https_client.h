@@ -15,13 +15,16 @@
 // the order queued (no pipelining), each with its own timeout. A connection the server closed, or
 // one that failed, is reopened for the next request; a request that was in flight on a failed
 // connection completes with a transport error (never silently retried: an order entry request
-// must not be sent twice without the caller deciding so).
+// must not be sent twice without the caller deciding so). A read is outstanding whenever the
+// connection is open, so a close while idle (keep-alive expiry) is noticed and the next request
+// goes on a new connection; only a request written just as the server closes (the keep-alive race
+// every HTTP/1.1 client has) fails with Unavailable, and the caller decides whether to resend it.
 //
 // TLS: SNI and certificate + host name verification exactly as WsClient (see tls.h).
 //
-// Response: status code, a few headers by name, and the body, which has kReceivePadding readable
-// bytes after it (simdjson can parse it in place). Bodies larger than max_body_bytes fail the
-// request (transport error ResourceExhausted).
+// Response: status code, the headers (looked up by case-insensitive name), and the body, which has
+// kReceivePadding readable (zeroed) bytes after it (simdjson can parse it in place, no copy).
+// Bodies larger than max_body_bytes fail the request (transport error ResourceExhausted).
 //
 // Thread: every method and callback runs on the thread that calls Poll(). Allocates: per request
 // (control plane), on connect, and while reading bodies larger than any before.
@@ -55,21 +58,24 @@ enum class HttpMethod : uint8_t { kGet, kPost, kDelete, kPut };
 struct HttpRequest {
   HttpMethod method = HttpMethod::kGet;
   std::string target = "/";  // path and query
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Authorization ...)
-  std::string body;                                          // sent with Content-Length if set
-  std::string content_type;                                  // e.g. "application/json"
+  // The {} initializers let callers use designated initializers without g++'s
+  // -Wmissing-field-initializers.
+  std::vector<std::pair<std::string, std::string>> headers{};  // extra headers (Authorization ...)
+  std::string body{};                                          // sent with Content-Length if set
+  std::string content_type{};                                  // e.g. "application/json"
 };
 
 struct HttpResponse {
   // OK when a complete response arrived (whatever its status code). Otherwise: Unavailable
   // (resolve, connect, TLS handshake or verification, I/O error, connection closed before the
   // response was complete, malformed response), DeadlineExceeded (connect_timeout or
-  // request_timeout), ResourceExhausted (body over max_body_bytes), Cancelled (Close(), destructor).
+  // request_timeout), ResourceExhausted (body over max_body_bytes), Cancelled (Close(),
+  // destructor).
   absl::Status transport;
-  int status = 0;          // HTTP status code (0 when transport failed)
-  std::string_view body;   // valid during the callback; kReceivePadding readable bytes after it
-  int64_t sent_ns = 0;     // monotonic: request written
-  int64_t recv_ns = 0;     // monotonic: response complete
+  int status = 0;         // HTTP status code (0 when transport failed)
+  std::string_view body;  // valid during the callback; kReceivePadding readable bytes after it
+  int64_t sent_ns = 0;    // monotonic: request written
+  int64_t recv_ns = 0;    // monotonic: response complete
   // A response header by (case-insensitive) name; "" when absent.
   std::string_view Header(std::string_view name) const noexcept;
   // Internal: header storage.
@@ -77,9 +83,9 @@ struct HttpResponse {
 };
 
 struct HttpsClientOptions {
-  std::string host;  // DNS name or IP literal (TCP peer, SNI, the name the certificate carries)
+  std::string host{};  // DNS name or IP literal (TCP peer, SNI, the name the certificate carries)
   uint16_t port = 443;
-  TlsContext tls_context;  // null means plain http://, which needs allow_plaintext
+  TlsContext tls_context{};  // null means plain http://, which needs allow_plaintext
   bool allow_plaintext = false;
   absl::Duration connect_timeout = absl::Seconds(10);
   absl::Duration request_timeout = absl::Seconds(10);  // write + full response
@@ -94,7 +100,8 @@ struct HttpsCounters {
   uint64_t connects = 0;   // connections opened
   uint64_t reused = 0;     // requests sent on an already-open connection
   uint64_t cancelled = 0;  // completed with Cancelled (Close() or destruction); not in failures
-  uint64_t callback_errors = 0;  // callbacks that threw (caught and dropped)
+  uint64_t callback_errors = 0;  // exceptions caught and dropped: thrown by callbacks (or,
+                                 // from Poll() itself, an allocation failure)
 };
 
 class HttpsClient {
@@ -114,7 +121,8 @@ class HttpsClient {
   // not asked for, or a timeout that is not positive; FailedPrecondition while Close() or the
   // destructor is running (from a callback).
   absl::Status Request(HttpRequest request, Callback done);
-  // Runs whatever is ready; never blocks. Returns the number of responses completed.
+  // Runs whatever is ready; never blocks. Returns the number of requests completed (callbacks
+  // run: responses and transport failures).
   int Poll() noexcept;
   // Fails pending requests with Cancelled (their callbacks run before Close() returns) and closes
   // the connection. The client stays usable: a later Request() opens a new connection.
