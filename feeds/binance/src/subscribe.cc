@@ -1,9 +1,9 @@
 #include "nzeza/feeds/binance/subscribe.h"
 
 #include <cstdio>
+#include <string>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 
 namespace nzeza {
 namespace {
@@ -36,17 +36,37 @@ void AppendJsonString(std::string* out, std::string_view s) {
 
 std::string MethodFrame(std::string_view method, std::span<const std::string> streams,
                         uint64_t id) {
-  std::string out = absl::StrCat(R"({"method":")", method, R"(","params":[)");
+  std::string out = R"({"method":")";
+  out.append(method);
+  out += R"(","params":[)";
   for (size_t i = 0; i < streams.size(); ++i) {
     if (i != 0) out.push_back(',');
     AppendJsonString(&out, streams[i]);
   }
-  absl::StrAppend(&out, R"(],"id":)", id, "}");
+  out += R"(],"id":)";
+  out += std::to_string(id);
+  out += "}";
   return out;
 }
 
-bool IsStreamByte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '@' || c == '_' || c == '!';
+bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// "<symbol>@<kind>[@<option>]" with a lower-case symbol ("nknusdt@bookTicker"), or an
+// all-market stream "!<kind>[@<option>]" ("!miniTicker@arr"). Stream kinds are camelCase.
+bool IsStreamName(std::string_view s) {
+  if (s.empty()) return false;
+  size_t i = 0;
+  if (s[0] == '!') {
+    i = 1;
+  } else {
+    while (i < s.size() && IsLowerAlnum(s[i])) ++i;
+    if (i == 0 || i == s.size() || s[i] != '@') return false;
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (!IsLowerAlnum(c) && !(c >= 'A' && c <= 'Z') && c != '@' && c != '_') return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -58,7 +78,7 @@ std::vector<std::string> BinanceStreamNames(std::span<const std::string_view> sy
   for (std::string_view s : symbols) lower.push_back(Lower(s));
   std::vector<std::string> out;
   const auto add = [&](std::string_view suffix) {
-    for (const std::string& s : lower) out.push_back(absl::StrCat(s, suffix));
+    for (const std::string& s : lower) out.push_back(s + std::string(suffix));
   };
   switch (options.depth) {
     case BinanceDepthSpeed::kNone:
@@ -89,24 +109,22 @@ absl::StatusOr<std::string> BinanceCombinedStreamTarget(std::span<const std::str
     return absl::InvalidArgumentError("Binance combined stream: no stream to subscribe to");
   }
   if (streams.size() > kBinanceMaxStreamsPerConnection) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Binance combined stream: ", streams.size(),
-                     " streams, more than Binance's limit of ", kBinanceMaxStreamsPerConnection,
-                     " per connection; split them over several connections"));
+    return absl::InvalidArgumentError("Binance combined stream: " + std::to_string(streams.size()) +
+                                      " streams, more than Binance's limit of " +
+                                      std::to_string(kBinanceMaxStreamsPerConnection) +
+                                      " per connection; split them over several connections");
   }
   std::string out = "/stream?streams=";
   for (size_t i = 0; i < streams.size(); ++i) {
     const std::string& s = streams[i];
     if (s.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Binance combined stream: stream name ", i, " is empty"));
+      return absl::InvalidArgumentError("Binance combined stream: stream name " +
+                                        std::to_string(i) + " is empty");
     }
-    for (char c : s) {
-      if (!IsStreamByte(c)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("Binance combined stream: stream name \"", s,
-                         "\" has a byte outside [a-z0-9@_!] (stream names are lower case)"));
-      }
+    if (!IsStreamName(s)) {
+      return absl::InvalidArgumentError(
+          "Binance combined stream: \"" + s +
+          "\" is not a stream name (<lower-case symbol>@<kind>, e.g. btcusdt@depth@100ms)");
     }
     if (i != 0) out.push_back('/');
     out += s;

@@ -69,8 +69,9 @@ std::vector<std::string> BinanceStreamNames(const SymbolTable& table,
 
 // "/stream?streams=<name1>/<name2>/...", the request target of a combined-stream connection.
 // Errors: InvalidArgument when `streams` is empty, holds more than
-// kBinanceMaxStreamsPerConnection names, or a name with a byte outside [a-z0-9@_!] (which would
-// need URL escaping and is no Binance stream).
+// kBinanceMaxStreamsPerConnection names, or a name that is no Binance stream name: anything but
+// "<symbol>@<kind>..." with a lower-case [a-z0-9] symbol and [A-Za-z0-9@_] after it, or an
+// all-market "!<kind>..." (such names also never need URL escaping).
 absl::StatusOr<std::string> BinanceCombinedStreamTarget(std::span<const std::string> streams);
 
 // {"method":"SUBSCRIBE","params":["<name1>",...],"id":<id>}. Names are JSON-escaped.
