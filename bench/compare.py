@@ -37,7 +37,7 @@ def load(path):
 
 def find(by_name, needle):
     """The benchmark named BM_<needle> (optionally with /real_time), else the first containing it."""
-    for suffix in ("", "/real_time"):
+    for suffix in ("", "/real_time", "/manual_time"):
         name = "BM_" + needle + suffix
         if name in by_name:
             return name, by_name[name]
@@ -135,13 +135,18 @@ def main():
     ratio_row("clock read: TscClock::NowNanos vs clock_gettime", "ClockTscNowNanos",
               "ClockGettimeMonotonic", ips, None)
 
-    def absolute_row(title, name, target_ns):
+    def absolute_row(title, name, target_ns, per_item=False):
         n, b = find(by_name, name)
         if b is None or "error" in b:
             rows.append((title, "missing" if b is None else b["error"], "", "", "", ""))
             return
         scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
         v = b["real_time"] * scale
+        if per_item:
+            if not b.get("items_per_second"):
+                rows.append((title, "no items_per_second", "", "", "", ""))
+                return
+            v = 1e9 / b["items_per_second"]
         verdict = "MET" if v <= target_ns else "MISSED"
         rows.append((title, f"{v:.1f} ns" + spread(b, "real_time"), "", "",
                      f"<= {target_ns:g} ns", verdict))
@@ -156,7 +161,30 @@ def main():
               "RiskCheckAllAcceptNaiveMaps", "real_time", None, higher_is_better=False)
     absolute_row("risk, all checks, accepting intent", "RiskCheckAllAccept", 50)
     absolute_row("oms: new+ack+fill+fill (4 updates)", "OmsNewAckFillFill", 4 * 100)
-    absolute_row("journal append (one exec record)", "JournalAppendExec", 100)
+    absolute_row("journal append (one exec record, idle upkeep)", "JournalAppendExec", 100)
+    absolute_row("journal append without upkeep (page faults inline)",
+                 "JournalAppendExecNoUpkeep", 100)
+
+    # Feeds: decode + book apply per message, ours (simdjson on-demand) vs RapidJSON and DOM.
+    feeds = [
+        ("binance depthUpdate", "BinanceDepth", 2.0),
+        ("binance bookTicker", "BinanceBookTicker", None),
+        ("binance aggTrade", "BinanceAggTrade", None),
+        ("coinbase exchange l2update", "CoinbaseL2Update", 2.0),
+        ("coinbase advanced l2_data", "CoinbaseAdvancedL2", 2.0),
+        ("coinbase exchange ticker", "CoinbaseTicker", None),
+        ("coinbase exchange match", "CoinbaseMatch", None),
+        ("dydx v4_orderbook update", "DydxOrderbook", 2.0),
+        ("dydx v4_orderbook snapshot", "DydxSnapshot", None),
+        ("dydx v4_trades", "DydxTrades", None),
+    ]
+    for title, stem, target in feeds:
+        ratio_row(f"{title} (msgs/s): nzeza vs RapidJSON", f"{stem}_Nzeza", f"{stem}_RapidJson",
+                  ips, target)
+        ratio_row(f"{title} (msgs/s): nzeza vs simdjson DOM", f"{stem}_Nzeza",
+                  f"{stem}_SimdjsonDom", ips, None)
+    absolute_row("binance depthUpdate decode + apply, per message", "BinanceDepth_Nzeza", 300,
+                 per_item=True)
 
     widths = [max(len(r[i]) for r in rows + [("comparison", "ours", "baseline", "ratio",
                                                  "target", "verdict")]) for i in range(6)]

@@ -16,11 +16,11 @@ bash scripts/setup.sh
 repetitions=${NZEZA_BENCH_REPETITIONS:-11}
 filter=${NZEZA_BENCH_FILTER:-.}
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ >/dev/null
-cmake --build build/release --target nzeza_bench_core nzeza_bench_book nzeza_bench_risk \
-  nzeza_bench_oms -j"$(nproc)"
+suites=(core book risk oms feeds_binance feeds_coinbase feeds_dydx)
+cmake --build build/release --target "${suites[@]/#/nzeza_bench_}" -j"$(nproc)"
 
 outs=()
-for suite in core book risk oms; do
+for suite in "${suites[@]}"; do
   bin=$(find build/release/bench -type f -name "nzeza_bench_$suite" | head -1)
   out=build/bench-$suite.json
   echo "running nzeza_bench_$suite ($repetitions interleaved repetitions); output: build/bench-$suite.txt"
