@@ -172,6 +172,7 @@ def main():
         ("binance aggTrade", "BinanceAggTrade", None),
         ("coinbase exchange l2update", "CoinbaseL2Update", 2.0),
         ("coinbase advanced l2_data", "CoinbaseAdvancedL2", 2.0),
+        ("coinbase exchange snapshot", "CoinbaseSnapshot", 2.0),
         ("coinbase exchange ticker", "CoinbaseTicker", None),
         ("coinbase exchange match", "CoinbaseMatch", None),
         ("dydx v4_orderbook update", "DydxOrderbook", 2.0),
