@@ -27,9 +27,10 @@ class VectorSink final : public MdSink {
 };
 
 // Pushes into an SPSC ring with bounded back-pressure (`max_spins` PAUSEs); an event that still
-// does not fit is counted as an overrun and dropped, and the next event pushed after an overrun is
-// preceded by nothing: the feed stage turns overruns() into a gap status for every book (the books
-// are no longer trustworthy) and a breaker trip downstream.
+// does not fit is counted as an overrun and dropped. FeedSession (given overruns() through
+// FeedSessionOptions::sink_overruns) answers an overrun with a reconnect, so every book is marked
+// disconnected and rebuilt from fresh snapshots. Reporting overruns to the breaker is the engine
+// process's wiring (not done yet).
 template <typename Ring>
 class RingSink final : public MdSink {
  public:
