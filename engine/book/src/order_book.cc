@@ -121,6 +121,8 @@ ApplyResult OrderBook::ApplyLevels(const MdEvent& ev) noexcept {
   for (const PriceLevel& l : asks) (void)asks_.Set(l.price, l.size);
   if ((ev.flags & kMdSnapshotEnd) != 0) {
     state_ = BookState::kLive;
+    bids_.Recenter();  // room on both sides for the live changes to come
+    asks_.Recenter();
   } else if (!snapshot) {
     state_ = BookState::kLive;  // from kLive or kStale
   }

@@ -627,6 +627,66 @@ TEST(OrderBook, RandomizedAgainstStdMap) {
   EXPECT_GT(refusals, 100);
 }
 
+// The gap-buffer paths: snapshots that arrive best first (every venue's order, loaded at the
+// window's bottom), worst first and shuffled, on deep books, then changes at every rank (the
+// window grows and shrinks at both ends and re-centres), compared with the reference throughout.
+TEST(OrderBook, OrderedSnapshotsAndDeepChangesAgainstStdMap) {
+  int checked = 0;
+  for (uint32_t depth : {2u, 5u, 64u, 500u}) {
+    for (int order = 0; order < 3; ++order) {  // 0 best first, 1 worst first, 2 shuffled
+      std::mt19937_64 rng(0xb00c0000 + depth * 3 + static_cast<uint32_t>(order));
+      auto rnd = [&](int64_t n) { return static_cast<int64_t>(rng() % static_cast<uint64_t>(n)); };
+      OrderBook book(kId, depth);
+      RefBook ref;
+      for (int round = 0; round < 4; ++round) {
+        // A snapshot of 0.5x..1.5x the depth (sometimes truncating), distinct prices.
+        const int64_t n = 1 + rnd(depth + depth / 2 + 1);
+        Levels bids;
+        Levels asks;
+        for (int64_t i = 0; i < n; ++i) {
+          bids.push_back({100'000 - 3 * i, 1 + rnd(9)});
+          asks.push_back({100'001 + 3 * i, 1 + rnd(9)});
+        }
+        if (order == 1) {
+          std::reverse(bids.begin(), bids.end());
+          std::reverse(asks.begin(), asks.end());
+        } else if (order == 2) {
+          std::shuffle(bids.begin(), bids.end(), rng);
+          std::shuffle(asks.begin(), asks.end(), rng);
+        }
+        for (const MdEvent& e : SnapshotRun(bids, asks)) {
+          ASSERT_TRUE(book.Apply(e).ok());
+          ref.Apply(e);
+        }
+        ASSERT_EQ(book.state(), BookState::kLive);
+        ASSERT_TRUE(SameAsRef(book, ref, depth));
+        // Changes at any rank: inserts between levels, updates and deletes of held levels.
+        for (int op = 0; op < 3000; ++op) {
+          const bool bid = rnd(2) == 0;
+          const int64_t span = 3 * static_cast<int64_t>(depth) + 6;
+          int64_t price = bid ? 100'000 - rnd(span) : 100'001 + rnd(span);
+          const int64_t size = rnd(3) == 0 ? 0 : 1 + rnd(9);
+          if (rnd(2) == 0) {  // hit a held level exactly, at a uniformly random rank
+            if (bid && !book.bids().empty()) {
+              price = book.bids()[static_cast<uint32_t>(rnd(book.bids().size()))].price;
+            } else if (!bid && !book.asks().empty()) {
+              price = book.asks()[static_cast<uint32_t>(rnd(book.asks().size()))].price;
+            }
+          }
+          MdEvent e = MdEvent::Levels(Venue::kBinance, kId, static_cast<uint64_t>(op));
+          ASSERT_TRUE(bid ? e.levels.AddBid({price, size}) : e.levels.AddAsk({price, size}));
+          const ApplyResult r = book.Apply(e);
+          ASSERT_TRUE(r.ok()) << BookErrorName(r.error);
+          ref.Apply(e);
+          if (!SameAsRef(book, ref, depth)) return;
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 4 * 3 * 4 * 3000);
+}
+
 TEST(OrderBook, NoAllocationAfterWarmUp) {
   constexpr uint32_t kDepth = 64;
   const BookConfig configs[] = {{kId, kDepth}, {1, kDepth}};

@@ -11,15 +11,19 @@
 // Design:
 // - Each side is a flat array of PriceLevel sorted by price with the best level *last* (bids
 //   ascending, asks descending in memory), capacity = the configured depth, allocated once in the
-//   constructor. The best level is the last element: O(1). Best-last means a change at rank k
-//   (k levels better than it) moves only those k levels, so the common near-the-top change is a
-//   memmove of a few levels, whatever the depth; best-first would move every worse level (a
-//   whole side per top-of-book insert, which measured slower than std::map at 400 levels).
-//   Readers see levels best first (LevelRange, operator[] by rank). No node-based map: a std::map
-//   costs an allocation per new level and a pointer chase per level visited; the array is
-//   contiguous and, for the depths a strategy uses (tens to a few hundred), a level change is one
-//   short scan plus one memmove of a few cache lines (BM_BookApply* in bench/book/book_benchmark.cc
-//   measures both).
+//   constructor. The held levels occupy a window [base, base + size) of the array (a gap buffer
+//   with free room at both ends), so a change at rank k (k levels better than it) moves either the
+//   k better levels up or the size - k worse ones down, whichever is fewer and has room: a
+//   near-the-top change is a memmove of a few levels whatever the depth, and a snapshot that
+//   arrives best first (every venue's order) appends each level below the window in O(1), so a
+//   whole snapshot loads in O(n), not O(n^2). When the cheap direction has no room the window is
+//   re-centred once (O(size)), which leaves room on both sides for the changes that follow; a
+//   snapshot's end re-centres too, so the first live updates never pay for it. The best level is
+//   the last element of the window: O(1). Readers see levels best first (LevelRange, operator[]
+//   by rank). No node-based map: a std::map costs an allocation per new level and a pointer chase
+//   per level visited; the array is contiguous and, for the depths a strategy uses (tens to a few
+//   hundred), a level change is one short scan plus one memmove of a few cache lines
+//   (BM_BookApply* in bench/book/book_benchmark.cc measures both).
 // - Venue updates cluster at the top of the book, so a lookup scans the top kLinearScanLevels
 //   levels linearly (predictable branches, one or two cache lines) and binary-searches the rest.
 // - Depth limit: a side never holds more than its capacity. A new level that would rank beyond
@@ -183,11 +187,13 @@ class BookSide {
   uint32_t capacity() const noexcept { return capacity_; }
   bool empty() const noexcept { return size_ == 0; }
   // The best level, or nullptr when empty. O(1).
-  const PriceLevel* best() const noexcept { return size_ != 0 ? &levels_[size_ - 1] : nullptr; }
+  const PriceLevel* best() const noexcept {
+    return size_ != 0 ? &levels_[base_ + size_ - 1] : nullptr;
+  }
   // The level of rank i (0 = best). Precondition: i < size().
-  const PriceLevel& operator[](uint32_t i) const noexcept { return levels_[size_ - 1 - i]; }
+  const PriceLevel& operator[](uint32_t i) const noexcept { return levels_[base_ + size_ - 1 - i]; }
   // All held levels, best first; valid until the next change.
-  LevelRange levels() const noexcept { return LevelRange(levels_.get(), size_); }
+  LevelRange levels() const noexcept { return LevelRange(levels_.get() + base_, size_); }
 
   // Whether the depth limit has cut this side since the last Clear(); then only levels strictly
   // better than horizon() are known (and all of those are held).
@@ -196,23 +202,36 @@ class BookSide {
   // Levels dropped or evicted at the depth limit, ever.
   uint64_t dropped() const noexcept { return dropped_; }
 
-  // Removes every level and the truncation. O(1).
+  // Removes every level and the truncation. O(1). The empty window sits at the top of the array,
+  // ready for a snapshot that arrives best first.
   void Clear() noexcept {
     size_ = 0;
+    base_ = capacity_;
     truncated_ = false;
     horizon_ = 0;
   }
 
+  // Moves the held levels to the middle of the array, leaving equal room for changes above and
+  // below. O(size()). OrderBook calls it at a snapshot's end.
+  void Recenter() noexcept {
+    const uint32_t target = (capacity_ - size_) / 2;
+    if (target == base_) return;
+    std::memmove(levels_.get() + target, levels_.get() + base_, size_t{size_} * sizeof(PriceLevel));
+    base_ = target;
+  }
+
   // The rank `price` has or would have: the number of held levels strictly better than it.
-  // Complexity: O(min(rank, kLinearScanLevels) + log(size())).
+  // Complexity: O(min(rank, kLinearScanLevels) + log(size())); O(1) beyond the worst level.
   uint32_t Rank(int64_t price) const noexcept {
     if (size_ == 0) return 0;
-    const PriceLevel* top = levels_.get() + size_ - 1;  // rank k is top[-k]
+    const PriceLevel* top = levels_.get() + base_ + size_ - 1;  // rank k is top[-k]
     const uint32_t n = size_;
     const uint32_t lin = n < kLinearScanLevels ? n : kLinearScanLevels;
     for (uint32_t k = 0; k < lin; ++k) {
       if (!Better(top[-static_cast<ptrdiff_t>(k)].price, price)) return k;
     }
+    // Worse than the worst held level: a snapshot arriving best first, or a deep change.
+    if (Better(top[-static_cast<ptrdiff_t>(n - 1)].price, price)) return n;
     uint32_t lo = lin;
     uint32_t len = n - lin;
     while (len > 0) {
@@ -229,25 +248,24 @@ class BookSide {
 
   // Sets the level at `price` to absolute `size` (0 deletes). Preconditions (checked by
   // OrderBook::Apply, not here): price > 0, size >= 0.
-  // Complexity: Rank plus a memmove of the rank's better levels (a full side's worth when a
-  // level is evicted at the depth limit).
+  // Complexity: Rank plus a memmove of min(rank, size() - rank) levels where the window has room
+  // that way; otherwise one re-centring (O(size())), or, on a full side, a memmove of the levels
+  // worse than the change.
   LevelResult Set(int64_t price, int64_t size) noexcept {
     if (truncated_ && !Better(price, horizon_)) {
       if (size == 0) return LevelResult::kAbsent;
       ++dropped_;
       return LevelResult::kDropped;
     }
-    PriceLevel* lv = levels_.get();
     const uint32_t k = Rank(price);
     if (k < size_) {
-      PriceLevel& at = lv[size_ - 1 - k];
-      if (at.price == price) {
+      PriceLevel* at = levels_.get() + base_ + size_ - 1 - k;
+      if (at->price == price) {
         if (size == 0) {
-          std::memmove(&at, &at + 1, size_t{k} * sizeof(PriceLevel));
-          --size_;
+          Erase(at, k);
           return LevelResult::kDeleted;
         }
-        at.size = size;
+        at->size = size;
         return LevelResult::kUpdated;
       }
     }
@@ -259,19 +277,56 @@ class BookSide {
         Truncate(price);
         return LevelResult::kDropped;
       }
-      Truncate(lv[0].price);  // evict the worst
-      std::memmove(lv, lv + 1, size_t{size_ - 1} * sizeof(PriceLevel));
+      Truncate(levels_[base_].price);  // evict the worst: the window's bottom
+      ++base_;
       --size_;
       result = LevelResult::kEvicted;
     }
-    PriceLevel* at = lv + (size_ - k);
-    std::memmove(at + 1, at, size_t{k} * sizeof(PriceLevel));
-    *at = PriceLevel{price, size};
-    ++size_;
+    Insert(k, PriceLevel{price, size});
     return result;
   }
 
  private:
+  // Inserts `level` at rank k (k <= size_ < capacity_), moving whichever neighbours are fewer
+  // and have room.
+  void Insert(uint32_t k, PriceLevel level) noexcept {
+    const uint32_t worse = size_ - k;
+    bool room_up = base_ + size_ < capacity_;
+    bool room_down = base_ > 0;
+    const bool up_cheaper = k <= worse;
+    // The cheap way is blocked: re-centre when that buys room for more than this one change.
+    if ((up_cheaper ? !room_up : !room_down) && capacity_ - size_ > 2) {
+      Recenter();
+      room_up = base_ + size_ < capacity_;
+      room_down = base_ > 0;
+    }
+    PriceLevel* lv = levels_.get();
+    if (room_up && (up_cheaper || !room_down)) {
+      PriceLevel* at = lv + base_ + worse;  // the better levels [at, top) move up one
+      std::memmove(at + 1, at, size_t{k} * sizeof(PriceLevel));
+      *at = level;
+    } else {
+      PriceLevel* bottom = lv + base_;  // the worse levels [bottom, bottom + worse) move down one
+      std::memmove(bottom - 1, bottom, size_t{worse} * sizeof(PriceLevel));
+      bottom[static_cast<ptrdiff_t>(worse) - 1] = level;
+      --base_;
+    }
+    ++size_;
+  }
+
+  // Removes the level `at`, of rank k, closing the hole from the smaller side.
+  void Erase(PriceLevel* at, uint32_t k) noexcept {
+    const uint32_t worse = size_ - 1 - k;
+    if (k <= worse) {
+      std::memmove(at, at + 1, size_t{k} * sizeof(PriceLevel));
+    } else {
+      PriceLevel* bottom = levels_.get() + base_;
+      std::memmove(bottom + 1, bottom, size_t{worse} * sizeof(PriceLevel));
+      ++base_;
+    }
+    --size_;
+  }
+
   static uint32_t Clamp(uint32_t c) noexcept {
     return c < 1 ? 1 : (c > kMaxBookDepth ? kMaxBookDepth : c);
   }
@@ -281,14 +336,17 @@ class BookSide {
   }
   void CopyState(const BookSide& o) noexcept {
     size_ = o.size_;
+    base_ = o.base_;
     truncated_ = o.truncated_;
     horizon_ = o.horizon_;
     dropped_ = o.dropped_;
-    std::memcpy(levels_.get(), o.levels_.get(), size_t{o.size_} * sizeof(PriceLevel));
+    std::memcpy(levels_.get() + base_, o.levels_.get() + o.base_,
+                size_t{o.size_} * sizeof(PriceLevel));
   }
 
   uint32_t capacity_;
   uint32_t size_ = 0;
+  uint32_t base_ = 0;  // the window of held levels is [base_, base_ + size_)
   bool truncated_ = false;
   int64_t horizon_ = 0;
   uint64_t dropped_ = 0;
