@@ -36,11 +36,14 @@ def load(path):
 
 
 def find(by_name, needle):
-    """The benchmark named BM_<needle> (optionally with /real_time), else the first containing it."""
+    """The benchmark named BM_<needle> (optionally with /real_time, /iterations:N...), else the first containing it."""
     for suffix in ("", "/real_time", "/manual_time"):
         name = "BM_" + needle + suffix
         if name in by_name:
             return name, by_name[name]
+    for name, b in by_name.items():  # BM_<needle>/iterations:N/manual_time and the like
+        if name.startswith("BM_" + needle + "/"):
+            return name, b
     for name, b in by_name.items():
         if needle in name:
             return name, b

@@ -21,6 +21,7 @@ namespace {
 
 constexpr char kMagic[8] = {'N', 'Z', 'J', 'R', 'N', 'L', '\0', '\1'};
 constexpr size_t kPage = 4096;
+constexpr char kNextSegmentName[] = "journal-next.nzj.tmp";
 
 struct SegmentHeader {
   char magic[8];
@@ -276,6 +277,12 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(
   absl::StatusOr<JournalScan> js = Scan(options.dir, visit);
   if (!js.ok()) return js.status();
   if (report != nullptr) *report = js->report;
+  // A segment prepared by a process killed before it rotated into it: no records, no name.
+  if (const std::string next = absl::StrCat(options.dir, "/", kNextSegmentName);
+      unlink(next.c_str()) != 0 && errno != ENOENT) {
+    return absl::InternalError(
+        absl::StrCat("cannot remove the unused prepared segment ", next, ": ", ErrnoText(errno)));
+  }
 
   std::unique_ptr<Journal> j(new Journal(options));
   j->next_sequence_ = js->report.last_sequence + 1;
@@ -298,8 +305,7 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(
   return j;
 }
 
-absl::Status Journal::OpenSegment(const std::string& path, size_t valid_bytes, bool fresh,
-                                  uint64_t first_sequence, int64_t now_unix_ns) {
+absl::Status Journal::MapFile(const std::string& path, size_t valid_bytes, Mapping* out) {
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0)
     return absl::InternalError(absl::StrCat("cannot open ", path, ": ", ErrnoText(errno)));
@@ -336,37 +342,121 @@ absl::Status Journal::OpenSegment(const std::string& path, size_t valid_bytes, b
     close(fd);
     return absl::InternalError(absl::StrCat("cannot map ", path, ": ", ErrnoText(err)));
   }
-  fd_ = fd;
-  base_ = static_cast<char*>(map);
-  capacity_ = capacity;
-  path_ = path;
+  out->fd = fd;
+  out->base = static_cast<char*>(map);
+  out->capacity = capacity;
+  out->prefaulted = valid_bytes & ~(kPage - 1);
+  out->path = path;
+  return absl::OkStatus();
+}
+
+void Journal::WriteHeader(uint64_t first_sequence, int64_t now_unix_ns) noexcept {
+  SegmentHeader h{};
+  std::memcpy(h.magic, kMagic, sizeof(kMagic));
+  h.version = kJournalVersion;
+  h.header_size = kSegmentHeaderSize;
+  h.created_unix_ns = now_unix_ns;
+  h.first_sequence = first_sequence;
+  h.record_header_size = kRecordHeaderSize;
+  h.crc = Crc32c(&h, offsetof(SegmentHeader, crc));
+  std::memcpy(base_, &h, sizeof(h));
+  offset_ = kSegmentHeaderSize;
+}
+
+absl::Status Journal::OpenSegment(const std::string& path, size_t valid_bytes, bool fresh,
+                                  uint64_t first_sequence, int64_t now_unix_ns) {
+  Mapping m;
+  if (absl::Status st = MapFile(path, valid_bytes, &m); !st.ok()) return st;
+  fd_ = m.fd;
+  base_ = m.base;
+  capacity_ = m.capacity;
+  path_ = m.path;
   offset_ = valid_bytes;
   synced_offset_ = 0;
-  prefaulted_ = valid_bytes & ~(kPage - 1);
+  prefaulted_ = m.prefaulted;
   Prefault(kPrefaultWindow);  // the first window now, the rest in Maintain()
   if (fresh) {
-    SegmentHeader h{};
-    std::memcpy(h.magic, kMagic, sizeof(kMagic));
-    h.version = kJournalVersion;
-    h.header_size = kSegmentHeaderSize;
-    h.created_unix_ns = now_unix_ns;
-    h.first_sequence = first_sequence;
-    h.record_header_size = kRecordHeaderSize;
-    h.crc = Crc32c(&h, offsetof(SegmentHeader, crc));
-    std::memcpy(base_, &h, sizeof(h));
-    offset_ = kSegmentHeaderSize;
+    WriteHeader(first_sequence, now_unix_ns);
     // The new file's name and size must survive power loss too.
     if (msync(base_, kPage, MS_SYNC) != 0 || fsync(fd_) != 0) {
       return absl::InternalError(
           absl::StrCat("cannot sync new segment ", path, ": ", ErrnoText(errno)));
     }
-    const int dfd = open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      fsync(dfd);
-      close(dfd);
-    }
+    SyncDir();
   }
   return absl::OkStatus();
+}
+
+void Journal::SyncDir() noexcept {
+  const int dfd = open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+}
+
+std::string Journal::NextPath() const { return absl::StrCat(options_.dir, "/", kNextSegmentName); }
+
+absl::Status Journal::PrepareNext() {
+  if (next_.base != nullptr) return absl::OkStatus();
+  const std::string path = NextPath();
+  if (absl::Status st = MapFile(path, 0, &next_); !st.ok()) {
+    unlink(path.c_str());
+    return st;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Journal::UsePrepared(int64_t now_unix_ns) {
+  const std::string path = absl::StrCat(options_.dir, "/", SegmentName(next_sequence_));
+  // The prepared file has a name no reader lists; it becomes a segment by the rename, after its
+  // header is in place (in the shared mapping, so the renamed file has it).
+  if (rename(next_.path.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    Drop(&next_);
+    unlink(NextPath().c_str());
+    return absl::InternalError(
+        absl::StrCat("cannot rename the prepared segment to ", path, ": ", ErrnoText(err)));
+  }
+  if (retired_.base != nullptr) {
+    if (absl::Status st = Retire(); !st.ok()) return st;  // only with tiny segments
+  }
+  retired_ = Mapping{
+      .fd = fd_, .base = base_, .capacity = capacity_, .prefaulted = prefaulted_, .path = path_};
+  fd_ = next_.fd;
+  base_ = next_.base;
+  capacity_ = next_.capacity;
+  prefaulted_ = next_.prefaulted;
+  path_ = path;
+  next_ = Mapping{};
+  synced_offset_ = 0;
+  WriteHeader(next_sequence_, now_unix_ns);
+  if (options_.fsync == FsyncPolicy::kEveryRecord) {
+    // Every record must survive power loss once appended: the old segment's records were synced
+    // one by one; the new name must be too before a record lands in it.
+    SyncDir();
+  } else {
+    dir_sync_pending_ = options_.fsync == FsyncPolicy::kInterval;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Journal::Retire() {
+  if (retired_.base == nullptr) return absl::OkStatus();
+  absl::Status st;
+  if (options_.fsync != FsyncPolicy::kNever &&
+      msync(retired_.base, retired_.capacity, MS_SYNC) != 0) {
+    st = absl::InternalError(
+        absl::StrCat("msync of ", retired_.path, " failed: ", ErrnoText(errno)));
+  }
+  Drop(&retired_);
+  return st;
+}
+
+void Journal::Drop(Mapping* m) noexcept {
+  if (m->base != nullptr) munmap(m->base, m->capacity);
+  if (m->fd >= 0) close(m->fd);
+  *m = Mapping{};
 }
 
 absl::Status Journal::UnmapSegment(bool sync) {
@@ -384,7 +474,17 @@ absl::Status Journal::UnmapSegment(bool sync) {
 
 Journal::~Journal() { Close().IgnoreError(); }
 
-absl::Status Journal::Close() { return UnmapSegment(true); }
+absl::Status Journal::Close() {
+  absl::Status st = Retire();
+  if (next_.base != nullptr) {
+    Drop(&next_);
+    unlink(NextPath().c_str());
+  }
+  if (absl::Status u = UnmapSegment(true); st.ok()) st = u;
+  if (st.ok() && dir_sync_pending_) SyncDir();
+  dir_sync_pending_ = false;
+  return st;
+}
 
 absl::Status Journal::Sync() {
   if (base_ == nullptr) return absl::FailedPreconditionError("journal is closed");
@@ -428,13 +528,35 @@ void Journal::Prefault(size_t max_bytes) noexcept {
 
 bool Journal::Maintain(int64_t now_ns) noexcept {
   if (base_ == nullptr) return true;
-  const bool ok = MaybeSync(now_ns);
-  Prefault(kPrefaultChunk);
+  bool ok = MaybeSync(now_ns);
+  if (dir_sync_pending_ && options_.fsync == FsyncPolicy::kInterval && synced_offset_ == offset_) {
+    SyncDir();  // the rotated-to segment's name, with the first sync of its records
+    dir_sync_pending_ = false;
+  }
+  // One step per call, cheapest-to-delay last.
+  if (retired_.base != nullptr) return Retire().ok() && ok;
+  if (prefaulted_ < std::min(capacity_, offset_ + kPrefaultWindow)) {
+    Prefault(kPrefaultChunk);
+    return ok;
+  }
+  if (next_.base == nullptr) {
+    if (offset_ >= capacity_ / 2) ok = PrepareNext().ok() && ok;
+    return ok;
+  }
+  // The prepared segment's first window, a chunk at a time (nothing is written there yet).
+  const size_t end =
+      std::min({next_.capacity, size_t{kPrefaultWindow}, next_.prefaulted + kPrefaultChunk});
+  for (size_t p = next_.prefaulted; p < end; p += kPage) {
+    *reinterpret_cast<volatile char*>(next_.base + p) = 0;
+  }
+  if (end > next_.prefaulted) next_.prefaulted = end;
   return ok;
 }
 
 absl::Status Journal::Rotate(int64_t now_unix_ns) {
   if (base_ == nullptr) return absl::FailedPreconditionError("journal is closed");
+  if (next_.base != nullptr) return UsePrepared(now_unix_ns);
+  if (absl::Status st = Retire(); !st.ok()) return st;
   absl::Status st = UnmapSegment(options_.fsync != FsyncPolicy::kNever);
   if (!st.ok()) return st;
   return OpenSegment(absl::StrCat(options_.dir, "/", SegmentName(next_sequence_)), 0, true,
