@@ -1,0 +1,133 @@
+// OrderStage: the pipeline stage that owns order entry: commands from risk are journaled, applied
+// to the order manager and handed to the venue gateway; venue events are journaled, applied and
+// fanned out to risk and signal. It also keeps the per-stage latency histograms, since every
+// timestamp of a command's path (receive, decode, signal, risk, send) is known here.
+//
+//   OrderStage order(oms, journal.get(), gateway, cmds, exec_to_risk, exec_to_signal, &clock);
+//   worker.AddStage(&order);
+//   ... after the workers stopped:
+//   order.latency(LatencyStage::kTickToOrder).ValueAtQuantile(0.99);
+//
+// A command goes out only after it is in the journal and accepted by the order manager: when the
+// journal append fails or the order manager refuses the command (duplicate id, full table, an
+// unknown order to cancel), or the gateway cannot send it, nothing is sent and the stage answers
+// with a synthesized kReject (new) / kCancelReject (cancel) carrying a VenueReject code, which is
+// journaled and applied like a venue event, so risk frees what it held and the strategy learns.
+// Venue events are taken from the gateway only while both exec rings have room for a batch; what
+// a gateway poll yields beyond that room waits in a bounded local queue (kHeldCapacity) that is
+// drained first, so an execution report is never dropped between stages (only past that bound,
+// counted in exec_drops, where risk keeps the order as working: the safe side). Idle polls run the
+// journal's upkeep (Journal::Maintain: sync by policy, prefault, prepare and retire segments).
+//
+// Thread: Poll() on the hosting worker's thread. counters() from any thread; latency() only when
+// the stage is not running (the histograms are plain memory owned by the stage thread).
+// Allocates: never after construction (the histograms allocate in the constructor).
+#ifndef NZEZA_OMS_ORDER_STAGE_H_
+#define NZEZA_OMS_ORDER_STAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include <nzeza/core/clock.h>
+#include <nzeza/core/counter.h>
+#include <nzeza/core/events.h>
+#include <nzeza/core/latency_histogram.h>
+#include <nzeza/core/runtime.h>
+#include <nzeza/core/spsc_ring.h>
+#include <nzeza/oms/gateway.h>
+#include <nzeza/oms/journal.h>
+#include <nzeza/oms/order_manager.h>
+#include <nzeza/oms/venue_reject.h>
+
+namespace nzeza::oms {
+
+// The latencies the order stage measures, from the timestamps a command carries.
+enum class LatencyStage : uint8_t {
+  kDecode = 0,       // socket read -> decoded event (feed-decode)
+  kSignal = 1,       // decoded -> intent (book apply + strategy, including the ring hop)
+  kRisk = 2,         // intent -> accepted command (including the ring hop)
+  kOrder = 3,        // accepted -> handed to the socket (journal + encode, including the hop)
+  kTickToOrder = 4,  // socket read of the market data -> order handed to the socket
+  kAck = 5,          // order sent -> its ack or reject received
+};
+inline constexpr int kNumLatencyStages = 6;
+const char* LatencyStageName(LatencyStage s) noexcept;  // "decode", ..., "tick_to_order", "ack"
+
+struct OrderStageOptions {
+  uint32_t max_per_poll = 64;  // commands per poll; also the exec batch room required
+};
+
+struct OrderStageCounters {
+  RelaxedCounter cmds;
+  RelaxedCounter sent;
+  RelaxedCounter new_orders;
+  RelaxedCounter cancels;
+  RelaxedCounter not_sent;        // refused before the venue (journal, order manager, gateway)
+  RelaxedCounter journal_errors;  // appends that failed (commands are then not sent)
+  RelaxedCounter oms_refused;     // commands the order manager refused
+  RelaxedCounter exec_events;
+  RelaxedCounter acks;
+  RelaxedCounter fills;
+  RelaxedCounter rejects;  // venue and synthesized
+  RelaxedCounter canceled;
+  RelaxedCounter exec_anomalies;     // venue events the order manager ignored or refused
+  RelaxedCounter exec_backpressure;  // polls that left venue events unread: exec rings full
+  RelaxedCounter exec_drops;         // events lost: exec rings and the held queue full
+};
+
+class OrderStage final : public Stage, private ExecSink {
+ public:
+  // `journal` may be null (no journal: tests and benchmarks only); `clock` may be null
+  // (CLOCK_MONOTONIC). References must outlive the stage.
+  OrderStage(OrderManager& oms, Journal* journal, OrderGateway& gateway,
+             SpscRing<OrderCmd>& cmds_in, SpscRing<ExecEvent>& exec_to_risk,
+             SpscRing<ExecEvent>& exec_to_signal, const TscClock* clock,
+             OrderStageOptions options = {});
+
+  std::string_view name() const noexcept override { return "order"; }
+  int Poll() noexcept override;
+
+  const OrderStageCounters& counters() const noexcept { return counters_; }
+  const LatencyHistogram& latency(LatencyStage s) const noexcept {
+    return latency_[static_cast<int>(s)];
+  }
+
+ private:
+  void OnExec(const ExecEvent& ev) override;  // ExecSink: the gateway's venue events
+  void Apply(const ExecEvent& ev, int64_t now) noexcept;
+  void Refuse(const OrderCmd& cmd, VenueReject why, int64_t now) noexcept;
+  void Record(LatencyStage s, int64_t from, int64_t to) noexcept {
+    if (from > 0 && to >= from)
+      latency_[static_cast<int>(s)].Record(static_cast<uint64_t>(to - from));
+  }
+  bool ExecRoom() const noexcept;
+  void Push(const ExecEvent& ev) noexcept;
+  int DrainHeld() noexcept;
+
+ public:
+  static constexpr size_t kHeldCapacity = 4096;
+
+ private:
+  int64_t Now() const noexcept { return clock_ != nullptr ? clock_->NowNanos() : MonotonicNanos(); }
+
+  OrderManager& oms_;
+  Journal* journal_;
+  OrderGateway& gateway_;
+  SpscRing<OrderCmd>& cmds_in_;
+  SpscRing<ExecEvent>& exec_to_risk_;
+  SpscRing<ExecEvent>& exec_to_signal_;
+  const TscClock* clock_;
+  OrderStageOptions options_;
+  OrderStageCounters counters_;
+  LatencyHistogram latency_[kNumLatencyStages];
+  // Events for (risk, signal) that found their ring full: a FIFO, oldest at held_head_.
+  std::unique_ptr<ExecEvent[]> held_;
+  std::unique_ptr<uint8_t[]> held_to_;  // bit 0: still owed to risk, bit 1: to signal
+  size_t held_head_ = 0;
+  size_t held_size_ = 0;
+};
+
+}  // namespace nzeza::oms
+
+#endif  // NZEZA_OMS_ORDER_STAGE_H_

@@ -1,0 +1,226 @@
+#include <nzeza/oms/order_stage.h>
+
+namespace nzeza::oms {
+
+const char* LatencyStageName(LatencyStage s) noexcept {
+  switch (s) {
+    case LatencyStage::kDecode:
+      return "decode";
+    case LatencyStage::kSignal:
+      return "signal";
+    case LatencyStage::kRisk:
+      return "risk";
+    case LatencyStage::kOrder:
+      return "order";
+    case LatencyStage::kTickToOrder:
+      return "tick_to_order";
+    case LatencyStage::kAck:
+      return "ack";
+  }
+  return "unknown";
+}
+
+OrderStage::OrderStage(OrderManager& oms, Journal* journal, OrderGateway& gateway,
+                       SpscRing<OrderCmd>& cmds_in, SpscRing<ExecEvent>& exec_to_risk,
+                       SpscRing<ExecEvent>& exec_to_signal, const TscClock* clock,
+                       OrderStageOptions options)
+    : oms_(oms),
+      journal_(journal),
+      gateway_(gateway),
+      cmds_in_(cmds_in),
+      exec_to_risk_(exec_to_risk),
+      exec_to_signal_(exec_to_signal),
+      clock_(clock),
+      options_(options),
+      held_(new ExecEvent[kHeldCapacity]),
+      held_to_(new uint8_t[kHeldCapacity]) {}
+
+void OrderStage::Push(const ExecEvent& ev) noexcept {
+  uint8_t owed = 0;
+  // Keep order: once something is held, later events queue behind it.
+  if (held_size_ != 0 || !exec_to_risk_.try_push(ev)) owed |= 1;
+  if (held_size_ != 0 || !exec_to_signal_.try_push(ev)) owed |= 2;
+  if (owed == 0) return;
+  if (held_size_ == kHeldCapacity) {
+    ++counters_.exec_drops;
+    return;
+  }
+  const size_t at = (held_head_ + held_size_) % kHeldCapacity;
+  held_[at] = ev;
+  held_to_[at] = owed;
+  ++held_size_;
+}
+
+int OrderStage::DrainHeld() noexcept {
+  int n = 0;
+  while (held_size_ != 0) {
+    uint8_t& owed = held_to_[held_head_];
+    const ExecEvent& ev = held_[held_head_];
+    if ((owed & 1) != 0 && exec_to_risk_.try_push(ev)) owed &= ~uint8_t{1};
+    if ((owed & 2) != 0 && exec_to_signal_.try_push(ev)) owed &= ~uint8_t{2};
+    if (owed != 0) break;
+    held_head_ = (held_head_ + 1) % kHeldCapacity;
+    --held_size_;
+    ++n;
+  }
+  return n;
+}
+
+bool OrderStage::ExecRoom() const noexcept {
+  // size() seen from the producer side never under-counts, so this never over-promises.
+  const size_t need = size_t{options_.max_per_poll} + 2;
+  return exec_to_risk_.size() + need <= exec_to_risk_.capacity() &&
+         exec_to_signal_.size() + need <= exec_to_signal_.capacity();
+}
+
+void OrderStage::Apply(const ExecEvent& ev, int64_t now) noexcept {
+  if (journal_ != nullptr && journal_->AppendExec(ev, now) != AppendResult::kOk) {
+    ++counters_.journal_errors;  // applied anyway: the venue's word stands; recovery reconciles
+  }
+  const OmsResult r = oms_.OnExec(ev);
+  if (r != OmsResult::kApplied && r != OmsResult::kAppliedLate) ++counters_.exec_anomalies;
+  ++counters_.exec_events;
+  switch (ev.type) {
+    case ExecType::kAck:
+      ++counters_.acks;
+      break;
+    case ExecType::kFill:
+      ++counters_.fills;
+      break;
+    case ExecType::kReject:
+    case ExecType::kCancelReject:
+      ++counters_.rejects;
+      break;
+    case ExecType::kCanceled:
+    case ExecType::kExpired:
+      ++counters_.canceled;
+      break;
+    case ExecType::kPendingNew:
+    case ExecType::kReplaced:
+      break;
+  }
+  Push(ev);
+}
+
+void OrderStage::OnExec(const ExecEvent& ev) {
+  const int64_t now = Now();
+  ExecEvent e = ev;
+  if (e.times.recv_ns == 0) e.times.recv_ns = now;
+  if (e.type == ExecType::kAck || e.type == ExecType::kReject) {
+    Record(LatencyStage::kAck, e.times.sent_ns, e.times.recv_ns);
+  }
+  Apply(e, now);
+}
+
+void OrderStage::Refuse(const OrderCmd& cmd, VenueReject why, int64_t now) noexcept {
+  ++counters_.not_sent;
+  if (cmd.type == CmdType::kCancelAll) return;  // nothing to answer per order
+  ExecEvent ev;
+  ev.type = cmd.type == CmdType::kNew ? ExecType::kReject : ExecType::kCancelReject;
+  ev.side = cmd.side;
+  ev.instrument = cmd.instrument;
+  ev.strategy_id = cmd.strategy_id;
+  ev.client_order_id = cmd.type == CmdType::kNew || cmd.orig_client_order_id == 0
+                           ? cmd.client_order_id
+                           : cmd.orig_client_order_id;
+  ev.intent_id = cmd.intent_id;
+  ev.reject_code = static_cast<uint16_t>(why);
+  ev.times = cmd.times;
+  ev.times.recv_ns = now;
+  ev.leaves_size = 0;
+  Apply(ev, now);
+}
+
+namespace {
+
+VenueReject FromSendStatus(SendStatus s) noexcept {
+  switch (s) {
+    case SendStatus::kSent:
+      return VenueReject::kNone;
+    case SendStatus::kNotConnected:
+    case SendStatus::kQueueFull:
+      return VenueReject::kVenueUnavailable;
+    case SendStatus::kRateLimited:
+      return VenueReject::kRateLimited;
+    case SendStatus::kEncodeError:
+      return VenueReject::kInvalidRequest;
+  }
+  return VenueReject::kUnknown;
+}
+
+}  // namespace
+
+int OrderStage::Poll() noexcept {
+  int work = DrainHeld();
+  // Commands: journal, order manager, venue.
+  for (uint32_t n = 0; n < options_.max_per_poll; ++n) {
+    if (!ExecRoom()) break;  // a refusal must be able to answer
+    OrderCmd* c = cmds_in_.front();
+    if (c == nullptr) break;
+    OrderCmd cmd = *c;
+    cmds_in_.pop();
+    ++work;
+    ++counters_.cmds;
+    const int64_t now = Now();
+    cmd.times.sent_ns = now;
+    if (journal_ != nullptr && journal_->AppendCmd(cmd, now) != AppendResult::kOk) {
+      ++counters_.journal_errors;
+      // Not journaled: not applied, not sent; answer risk and the strategy directly.
+      ++counters_.not_sent;
+      if (cmd.type != CmdType::kCancelAll) {
+        ExecEvent ev;
+        ev.type = cmd.type == CmdType::kNew ? ExecType::kReject : ExecType::kCancelReject;
+        ev.side = cmd.side;
+        ev.instrument = cmd.instrument;
+        ev.strategy_id = cmd.strategy_id;
+        ev.client_order_id = cmd.type == CmdType::kNew || cmd.orig_client_order_id == 0
+                                 ? cmd.client_order_id
+                                 : cmd.orig_client_order_id;
+        ev.intent_id = cmd.intent_id;
+        ev.reject_code = static_cast<uint16_t>(VenueReject::kUnknown);
+        ev.times = cmd.times;
+        ev.times.recv_ns = now;
+        ++counters_.rejects;
+        Push(ev);
+      }
+      continue;
+    }
+    if (const OmsResult r = oms_.OnCmd(cmd); r != OmsResult::kApplied) {
+      ++counters_.oms_refused;
+      Refuse(cmd,
+             r == OmsResult::kUnknownOrder ? VenueReject::kUnknownOrder
+                                           : VenueReject::kDuplicateClientId,
+             now);
+      continue;
+    }
+    const SendStatus s = gateway_.Send(cmd, now);
+    if (s != SendStatus::kSent) {
+      Refuse(cmd, FromSendStatus(s), now);
+      continue;
+    }
+    ++counters_.sent;
+    if (cmd.type == CmdType::kNew) {
+      ++counters_.new_orders;
+    } else {
+      ++counters_.cancels;
+    }
+    if (cmd.origin == CmdOrigin::kStrategy && cmd.times.recv_ns > 0) {
+      const StageTimes& t = cmd.times;
+      Record(LatencyStage::kDecode, t.recv_ns, t.decoded_ns);
+      Record(LatencyStage::kSignal, t.decoded_ns, t.signal_ns);
+      Record(LatencyStage::kRisk, t.signal_ns, t.risk_ns);
+      Record(LatencyStage::kOrder, t.risk_ns, now);
+      Record(LatencyStage::kTickToOrder, t.recv_ns, now);
+    }
+  }
+  // Venue events, only with room to pass them on.
+  if (held_size_ == 0 && ExecRoom()) {
+    work += gateway_.Poll(*this);
+  } else {
+    ++counters_.exec_backpressure;
+  }
+  if (work == 0 && journal_ != nullptr) (void)journal_->Maintain(Now());
+  return work;
+}
+
+}  // namespace nzeza::oms

@@ -1,0 +1,236 @@
+// OrderStage: journal before send, refusals answered with synthesized rejects, venue events
+// journaled, applied and fanned out in order without loss under back-pressure, latencies recorded.
+#include <nzeza/oms/order_stage.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <nzeza/oms/recovery.h>
+
+namespace nzeza::oms {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/nzeza_order_stage_XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A scripted gateway: records what was sent (and the journal's sequence at that moment), answers
+// with the events queued in `to_emit` on the next Poll.
+class FakeGateway final : public OrderGateway {
+ public:
+  explicit FakeGateway(const Journal* journal) : journal_(journal) {}
+  SendStatus Send(const OrderCmd& cmd, int64_t) noexcept override {
+    if (status != SendStatus::kSent) return status;
+    sent.push_back(cmd);
+    journal_seq_at_send.push_back(journal_ != nullptr ? journal_->next_sequence() : 0);
+    return SendStatus::kSent;
+  }
+  int Poll(ExecSink& sink) noexcept override {
+    const int n = static_cast<int>(to_emit.size());
+    for (const ExecEvent& e : to_emit) sink.OnExec(e);
+    to_emit.clear();
+    return n;
+  }
+  bool ready() const noexcept override { return true; }
+  std::string_view name() const noexcept override { return "fake"; }
+
+  SendStatus status = SendStatus::kSent;
+  std::vector<OrderCmd> sent;
+  std::vector<uint64_t> journal_seq_at_send;
+  std::vector<ExecEvent> to_emit;
+
+ private:
+  const Journal* journal_;
+};
+
+constexpr OrderManager::Options kOpts{.max_orders = 1024, .max_instruments = 4};
+
+OrderCmd New(uint64_t id, int64_t price, int64_t size) {
+  OrderCmd c;
+  c.type = CmdType::kNew;
+  c.client_order_id = id;
+  c.price = price;
+  c.size = size;
+  c.times.recv_ns = 1000;
+  c.times.decoded_ns = 1100;
+  c.times.signal_ns = 1300;
+  c.times.risk_ns = 1400;
+  return c;
+}
+
+ExecEvent Ev(ExecType t, const OrderCmd& c, int64_t last = 0) {
+  ExecEvent e;
+  e.type = t;
+  e.client_order_id = c.client_order_id;
+  e.side = c.side;
+  e.instrument = c.instrument;
+  e.last_price = c.price;
+  e.last_size = last;
+  e.cum_size = last;
+  e.leaves_size = c.size - last;
+  e.trade_id = last != 0 ? 77 : 0;
+  e.times.sent_ns = 5;
+  e.times.recv_ns = 10;
+  return e;
+}
+
+std::vector<ExecEvent> Drain(SpscRing<ExecEvent>& r) {
+  std::vector<ExecEvent> out;
+  ExecEvent e;
+  while (r.try_pop(e)) out.push_back(e);
+  return out;
+}
+
+struct Rig {
+  explicit Rig(const std::string& dir, size_t exec_capacity = 256)
+      : journal(*Journal::Open(
+            {.dir = dir, .segment_bytes = 1 << 20, .fsync = FsyncPolicy::kNever}, 1,
+            [](const JournalRecord&) {}, nullptr)),
+        gw(journal.get()),
+        cmds(64),
+        to_risk(exec_capacity),
+        to_signal(exec_capacity),
+        oms(kOpts),
+        stage(oms, journal.get(), gw, cmds, to_risk, to_signal, nullptr, {.max_per_poll = 4}) {}
+  std::unique_ptr<Journal> journal;
+  FakeGateway gw;
+  SpscRing<OrderCmd> cmds;
+  SpscRing<ExecEvent> to_risk;
+  SpscRing<ExecEvent> to_signal;
+  OrderManager oms;
+  OrderStage stage;
+};
+
+TEST(OrderStage, JournalsBeforeSendingAppliesVenueEventsAndFansThemOut) {
+  TempDir dir;
+  Rig r(dir.path());
+  const OrderCmd c = New(11, 100, 10);
+  ASSERT_TRUE(r.cmds.try_push(c));
+  const uint64_t seq0 = r.journal->next_sequence();
+  EXPECT_GT(r.stage.Poll(), 0);
+  ASSERT_EQ(r.gw.sent.size(), 1u);
+  EXPECT_EQ(r.gw.journal_seq_at_send[0], seq0 + 1);  // the command was journaled first
+  EXPECT_GT(r.gw.sent[0].times.sent_ns, 0);
+  EXPECT_EQ(r.stage.counters().sent, 1u);
+  EXPECT_EQ(r.stage.latency(LatencyStage::kDecode).count(), 1u);
+  EXPECT_EQ(r.stage.latency(LatencyStage::kSignal).count(), 1u);
+  EXPECT_EQ(r.stage.latency(LatencyStage::kTickToOrder).count(), 1u);
+
+  r.gw.to_emit = {Ev(ExecType::kAck, c), Ev(ExecType::kFill, c, 4)};
+  EXPECT_EQ(r.stage.Poll(), 2);
+  for (SpscRing<ExecEvent>* ring : {&r.to_risk, &r.to_signal}) {
+    const std::vector<ExecEvent> got = Drain(*ring);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].type, ExecType::kAck);
+    EXPECT_EQ(got[1].type, ExecType::kFill);
+  }
+  EXPECT_EQ(r.oms.Find(11)->cum_size, 4);
+  EXPECT_EQ(r.oms.position(0).qty, 4);
+  EXPECT_EQ(r.stage.latency(LatencyStage::kAck).count(), 1u);
+  EXPECT_EQ(r.journal->next_sequence(), seq0 + 3);  // command, ack, fill
+
+  // What the journal holds rebuilds the same order state.
+  ASSERT_TRUE(r.journal->Close().ok());
+  OrderManager rebuilt(kOpts);
+  RecoveryReport rep;
+  auto j = OpenAndRecover({.dir = dir.path(), .segment_bytes = 1 << 20}, 2, &rebuilt, &rep);
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(rep.records, 3u);
+  ASSERT_NE(rebuilt.Find(11), nullptr);
+  EXPECT_EQ(rebuilt.Find(11)->cum_size, 4);
+  EXPECT_EQ(rebuilt.position(0).qty, 4);
+}
+
+TEST(OrderStage, UnsendableAndRefusedCommandsAreAnsweredNotSent) {
+  TempDir dir;
+  Rig r(dir.path());
+  // Gateway down: a synthesized reject, nothing sent.
+  r.gw.status = SendStatus::kNotConnected;
+  ASSERT_TRUE(r.cmds.try_push(New(21, 100, 10)));
+  (void)r.stage.Poll();
+  EXPECT_TRUE(r.gw.sent.empty());
+  std::vector<ExecEvent> risk = Drain(r.to_risk);
+  ASSERT_EQ(risk.size(), 1u);
+  EXPECT_EQ(risk[0].type, ExecType::kReject);
+  EXPECT_EQ(risk[0].client_order_id, 21u);
+  EXPECT_EQ(static_cast<VenueReject>(risk[0].reject_code), VenueReject::kVenueUnavailable);
+  EXPECT_EQ(Drain(r.to_signal).size(), 1u);
+  EXPECT_EQ(r.oms.Find(21)->state, OrderState::kRejected);
+
+  // Gateway back; a reused live id is refused by the order manager before the venue.
+  r.gw.status = SendStatus::kSent;
+  ASSERT_TRUE(r.cmds.try_push(New(22, 100, 10)));
+  ASSERT_TRUE(r.cmds.try_push(New(22, 101, 10)));
+  (void)r.stage.Poll();
+  ASSERT_EQ(r.gw.sent.size(), 1u);
+  risk = Drain(r.to_risk);
+  ASSERT_EQ(risk.size(), 1u);
+  EXPECT_EQ(static_cast<VenueReject>(risk[0].reject_code), VenueReject::kDuplicateClientId);
+  EXPECT_EQ(r.oms.Find(22)->price, 100);  // the live order is untouched
+
+  // A cancel of an unknown order: a cancel reject naming that order.
+  OrderCmd cancel;
+  cancel.type = CmdType::kCancel;
+  cancel.client_order_id = 23;
+  cancel.orig_client_order_id = 999;
+  ASSERT_TRUE(r.cmds.try_push(cancel));
+  (void)r.stage.Poll();
+  risk = Drain(r.to_risk);
+  ASSERT_EQ(risk.size(), 1u);
+  EXPECT_EQ(risk[0].type, ExecType::kCancelReject);
+  EXPECT_EQ(risk[0].client_order_id, 999u);
+  EXPECT_EQ(r.stage.counters().not_sent, 3u);
+}
+
+// Exec rings of 8 and a gateway that answers 40 events in one poll: none is lost, the order is
+// kept on both rings, and the stage stops taking commands while it cannot answer them.
+TEST(OrderStage, BackPressureNeverDropsVenueEvents) {
+  TempDir dir;
+  Rig r(dir.path(), /*exec_capacity=*/8);
+  std::vector<OrderCmd> orders;
+  for (uint64_t i = 0; i < 40; ++i) {
+    orders.push_back(New(100 + i, 100, 10));
+    ASSERT_TRUE(r.cmds.try_push(orders.back()));
+  }
+  std::vector<ExecEvent> risk, signal;
+  bool emitted = false;
+  for (int round = 0; round < 200 && (risk.size() < 40 || signal.size() < 40); ++round) {
+    (void)r.stage.Poll();
+    if (r.gw.sent.size() == 40 && !emitted) {
+      for (const OrderCmd& c : orders) r.gw.to_emit.push_back(Ev(ExecType::kAck, c));
+      emitted = true;
+    }
+    // The consumers drain a little each round.
+    ExecEvent e;
+    for (int k = 0; k < 3 && r.to_risk.try_pop(e); ++k) risk.push_back(e);
+    for (int k = 0; k < 2 && r.to_signal.try_pop(e); ++k) signal.push_back(e);
+  }
+  ASSERT_EQ(r.gw.sent.size(), 40u);
+  ASSERT_EQ(risk.size(), 40u);
+  ASSERT_EQ(signal.size(), 40u);
+  for (size_t i = 0; i < 40; ++i) {
+    EXPECT_EQ(risk[i].client_order_id, 100 + i);
+    EXPECT_EQ(signal[i].client_order_id, 100 + i);
+  }
+  EXPECT_EQ(r.stage.counters().exec_drops, 0u);
+  EXPECT_EQ(r.stage.counters().acks, 40u);
+  EXPECT_EQ(r.stage.counters().exec_anomalies, 0u);
+  EXPECT_GE(r.stage.counters().exec_backpressure, 1u);
+}
+
+}  // namespace
+}  // namespace nzeza::oms

@@ -1,0 +1,132 @@
+// RiskStage: intents to commands through RiskCore, breaker cancels forwarded first, the kill /
+// resume mailbox from other threads, and back-pressure that never loses an accepted order.
+#include <nzeza/risk/risk_stage.h>
+
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace nzeza {
+namespace {
+
+using risk_test::BaseConfig;
+using risk_test::Bbo;
+using risk_test::Buy;
+using risk_test::Exec;
+
+struct Rig {
+  explicit Rig(size_t cmd_capacity = 64)
+      : core(BaseConfig()),
+        intents(64),
+        md(64),
+        exec(64),
+        cmds(cmd_capacity),
+        breaker(64),
+        stage(core, intents, md, exec, cmds, &breaker, nullptr) {}
+  std::vector<OrderCmd> Cmds() {
+    std::vector<OrderCmd> out;
+    OrderCmd c;
+    while (cmds.try_pop(c)) out.push_back(c);
+    return out;
+  }
+  RiskCore core;
+  SpscRing<OrderIntent> intents;
+  SpscRing<MdEvent> md;
+  SpscRing<ExecEvent> exec;
+  SpscRing<OrderCmd> cmds;
+  SpscRing<BreakerEvent> breaker;
+  RiskStage stage;
+};
+
+TEST(RiskStage, AcceptedIntentsBecomeCommandsAndRefusalsAreCountedByReason) {
+  Rig r;
+  ASSERT_TRUE(r.md.try_push(Bbo(10000, 10010)));
+  ASSERT_TRUE(r.intents.try_push(Buy(10000, 100)));
+  ASSERT_TRUE(r.intents.try_push(Buy(10001, 100)));  // off tick (tick 5)
+  EXPECT_GT(r.stage.Poll(), 0);
+  const std::vector<OrderCmd> cmds = r.Cmds();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].type, CmdType::kNew);
+  EXPECT_EQ(cmds[0].price, 10000);
+  EXPECT_NE(cmds[0].client_order_id, 0u);
+  EXPECT_GT(cmds[0].times.risk_ns, 0);
+  EXPECT_EQ(r.stage.counters().intents, 2u);
+  EXPECT_EQ(r.stage.counters().accepted, 1u);
+  EXPECT_EQ(r.stage.counters().refused, 1u);
+  EXPECT_EQ(r.stage.counters().refused_by_reason[static_cast<int>(RiskReason::kTickSize)], 1u);
+  EXPECT_EQ(r.stage.counters().md_events, 1u);
+  EXPECT_EQ(r.core.open_orders(0), 1);
+  // The ack and the fill reach the core through the exec ring.
+  ASSERT_TRUE(r.exec.try_push(Exec(ExecType::kAck, cmds[0])));
+  ASSERT_TRUE(r.exec.try_push(risk_test::Fill(cmds[0], 10000, 100, 0)));
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.core.position(0), 100);
+  EXPECT_EQ(r.core.open_orders(0), 0);
+}
+
+TEST(RiskStage, KillFromAnotherThreadCancelsWorkingOrdersAndResumeReopens) {
+  Rig r;
+  ASSERT_TRUE(r.md.try_push(Bbo(10000, 10010)));
+  ASSERT_TRUE(r.intents.try_push(Buy(10000, 100)));
+  (void)r.stage.Poll();
+  const std::vector<OrderCmd> placed = r.Cmds();
+  ASSERT_EQ(placed.size(), 1u);
+  ASSERT_TRUE(r.exec.try_push(Exec(ExecType::kAck, placed[0])));
+  (void)r.stage.Poll();
+
+  std::thread ops([&] { r.stage.control().RequestKill(); });
+  ops.join();
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.core.state(), BreakerState::kKilled);
+  EXPECT_EQ(r.stage.counters().state, static_cast<uint64_t>(BreakerState::kKilled));
+  const std::vector<OrderCmd> cancels = r.Cmds();
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0].type, CmdType::kCancel);
+  EXPECT_EQ(cancels[0].origin, CmdOrigin::kKillSwitch);
+  EXPECT_EQ(cancels[0].orig_client_order_id, placed[0].client_order_id);
+  EXPECT_EQ(r.stage.counters().breaker_trips, 1u);
+  BreakerEvent ev;
+  ASSERT_TRUE(r.breaker.try_pop(ev));
+  EXPECT_EQ(ev.to, BreakerState::kKilled);
+  EXPECT_EQ(ev.cause, BreakerCause::kKillSwitch);
+
+  ASSERT_TRUE(r.intents.try_push(Buy(10000, 100)));
+  (void)r.stage.Poll();
+  EXPECT_TRUE(r.Cmds().empty());
+  EXPECT_EQ(r.stage.counters().refused_by_reason[static_cast<int>(RiskReason::kKillSwitch)], 1u);
+
+  std::thread ops2([&] { r.stage.control().RequestResume(); });
+  ops2.join();
+  ASSERT_TRUE(r.md.try_push(Bbo(10000, 10010)));
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.core.state(), BreakerState::kClosed);
+  ASSERT_TRUE(r.intents.try_push(risk_test::Sell(10010, 100)));
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.Cmds().size(), 1u);
+}
+
+// The command ring holds 2: of 5 intents only those with room are checked; the others wait on
+// their ring and none is lost once the order stage catches up.
+TEST(RiskStage, FullCommandRingBackPressuresWithoutLosingIntents) {
+  Rig r(/*cmd_capacity=*/2);
+  ASSERT_TRUE(r.md.try_push(Bbo(10000, 10010)));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(r.intents.try_push(Buy(9000 - 5 * i, 10)));
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.stage.counters().accepted, 2u);
+  EXPECT_EQ(r.intents.size(), 3u);
+  EXPECT_GE(r.stage.counters().cmd_backpressure, 1u);
+  std::vector<OrderCmd> all = r.Cmds();
+  for (int k = 0; k < 5 && all.size() < 5; ++k) {
+    (void)r.stage.Poll();
+    for (const OrderCmd& c : r.Cmds()) all.push_back(c);
+  }
+  ASSERT_EQ(all.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(all[i].price, 9000 - 5 * i);
+  EXPECT_EQ(r.core.open_orders(0), 5);
+}
+
+}  // namespace
+}  // namespace nzeza
