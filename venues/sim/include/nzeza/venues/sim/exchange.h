@@ -1,0 +1,164 @@
+// The simulated venue's exchange core: products, price-time-priority matching, accounts, a seeded
+// market model, and the Coinbase Advanced Trade protocol (REST order endpoints with JWT
+// verification, WebSocket `level2`, `market_trades`, `heartbeats`, `user`), with no sockets: the
+// server (sim_server.h) ferries bytes to and from it.
+//
+//   absl::StatusOr<std::unique_ptr<sim::Exchange>> ex = sim::Exchange::Create(config);
+//   ex->Advance(now);                                     // market model + matching up to now
+//   sim::RestReply r = ex->HandleRest("POST", "/api/v3/brokerage/orders", "127.0.0.1:4443",
+//                                     "Bearer eyJ...", body, now);
+//   std::unique_ptr<sim::WsSession> s = ex->OpenSession();
+//   s->OnClientText(R"({"type":"subscribe","channel":"level2","product_ids":["BTC-USD"]})", now);
+//   std::vector<std::string> frames; s->Drain(now, &frames);   // send each as a text frame
+//
+// Thread: one thread calls everything (the server's I/O thread); nothing here is synchronised.
+// Sessions must be destroyed before their Exchange.
+#ifndef NZEZA_VENUES_SIM_EXCHANGE_H_
+#define NZEZA_VENUES_SIM_EXCHANGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <absl/status/statusor.h>
+
+namespace nzeza::sim {
+
+// One product. Decimal strings, as the venue publishes them; the number of decimals of
+// price_increment / base_increment fixes the price / size scale.
+struct SimProductConfig {
+  std::string product_id = "BTC-USD";
+  std::string price_increment = "0.01";
+  std::string base_increment = "0.00000001";
+  std::string base_min_size = "0.00001";
+  std::string base_max_size = "1000";
+  std::string start_price = "50000.00";
+  // Market model: the mid's random walk, per sqrt(second), in basis points of price.
+  int64_t volatility_bps = 20;
+  // Other participants: limit orders placed per second around the mid (some cross and trade),
+  // and how many levels per side the book is seeded with at start.
+  int64_t participant_orders_per_sec = 200;
+  int64_t seed_levels = 50;
+  std::string participant_max_size = "0.5";
+};
+
+// An API key the venue accepts: CDP key name and its EC P-256 public key (PEM; a private-key PEM
+// is accepted too and its public half used). Each key is one account.
+struct SimApiKey {
+  std::string key_name;
+  std::string public_key_pem;
+  std::string quote_balance = "1000000";  // starting balances, decimal strings
+  std::string base_balance = "10";
+};
+
+struct SimConfig {
+  uint64_t seed = 1;
+  std::vector<SimProductConfig> products = {SimProductConfig{}};
+  std::vector<SimApiKey> api_keys;
+  // The host the JWT `uri` claim must name ("POST <rest_host>/api/v3/brokerage/orders"); the
+  // server sets it to the address it listens on unless configured.
+  std::string rest_host = "api.coinbase.com";
+  int64_t maker_fee_bps = 0;
+  int64_t taker_fee_bps = 5;
+  int64_t rest_rate_limit_per_sec = 30;  // per key; over it: HTTP 429 with Coinbase's shape
+  int64_t heartbeat_interval_ns = 1'000'000'000;
+  int64_t model_step_ns = 1'000'000;  // the market model's time step
+};
+
+struct RestReply {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+// Orders-level fault knobs at the exchange (transport faults live in the server).
+struct ExchangeFaults {
+  int64_t reject_next_orders = 0;  // the next N create-order requests fail (INSUFFICIENT_FUND)
+};
+
+// What an account holds (for tests and the engine's end-of-run comparison).
+struct AccountView {
+  bool found = false;
+  std::string key_name;
+  // Per product: position in base units as a decimal string ("0.00120000"), and totals.
+  struct Product {
+    std::string product_id;
+    std::string base_position;  // signed, relative to the starting balance
+    std::string quote_delta;    // signed, includes fees
+    int64_t open_orders = 0;
+    int64_t fills = 0;
+  };
+  std::vector<Product> products;
+};
+
+// Per product totals, for self-consistency checks and status: what every API account and the
+// other participants hold relative to the start, and what the venue kept in fees. Conservation:
+// accounts_base + participants_base == 0 and accounts_quote + participants_quote + venue_fees
+// == 0, always (added to the interface by the core; not needed by the server).
+struct ProductTotals {
+  std::string product_id;
+  int price_scale = 0;  // decimals of prices
+  int size_scale = 0;   // decimals of base amounts
+  int quote_scale = 0;  // decimals of quote amounts (price_scale + size_scale: notionals exact)
+  int64_t accounts_base = 0;  // mantissas at size_scale / quote_scale
+  int64_t participants_base = 0;
+  int64_t accounts_quote = 0;
+  int64_t participants_quote = 0;
+  int64_t venue_fees = 0;
+  int64_t trades = 0;    // trades since start
+  int64_t mid = 0;       // the model's mid, price mantissa
+  int64_t best_bid = 0;  // 0 when that side is empty
+  int64_t best_ask = 0;
+  int64_t resting_orders = 0;
+};
+
+class WsSession;
+
+class Exchange {
+ public:
+  // Errors (kInvalidArgument naming the field): a malformed decimal, an unknown or bad PEM,
+  // no products, duplicate product ids or key names.
+  static absl::StatusOr<std::unique_ptr<Exchange>> Create(const SimConfig& config);
+  virtual ~Exchange() = default;
+
+  // Advances the market model and other participants' orders up to now (unix ns); trades and book
+  // changes are published to the sessions.
+  virtual void Advance(int64_t now_unix_ns) = 0;
+
+  // One Advanced Trade REST request. `authorization` is the Authorization header's value
+  // ("Bearer <jwt>"). Endpoints: POST /api/v3/brokerage/orders, POST
+  // /api/v3/brokerage/orders/batch_cancel, GET /api/v3/brokerage/orders/historical/batch
+  // (?order_status=OPEN&product_ids=...), GET /api/v3/brokerage/orders/historical/fills,
+  // GET /api/v3/brokerage/products/{id}. A missing, expired, not-yet-valid, wrong-key or
+  // wrong-uri JWT is 401 with Coinbase's error body; over the rate limit, 429.
+  virtual RestReply HandleRest(std::string_view method, std::string_view target,
+                               std::string_view authorization, std::string_view body,
+                               int64_t now_unix_ns) = 0;
+
+  // A WebSocket connection's protocol state.
+  virtual std::unique_ptr<WsSession> OpenSession() = 0;
+
+  virtual void SetFaults(const ExchangeFaults& faults) = 0;
+  virtual AccountView Account(std::string_view key_name) const = 0;
+  virtual const SimConfig& config() const = 0;
+  // One entry per product, in configuration order.
+  virtual std::vector<ProductTotals> Totals() const = 0;
+};
+
+// One WebSocket connection: subscriptions and the connection's own sequence_num (Coinbase numbers
+// every message of a connection from 0).
+class WsSession {
+ public:
+  virtual ~WsSession() = default;
+  // A text frame from the client: subscribe / unsubscribe (channels level2, market_trades,
+  // heartbeats, user; `user` needs a valid JWT without uri). Replies are queued for Drain.
+  virtual void OnClientText(std::string_view frame, int64_t now_unix_ns) = 0;
+  // Appends the frames to send now, in order: replies, then market data and user-channel updates
+  // since the last call, heartbeats when due.
+  virtual void Drain(int64_t now_unix_ns, std::vector<std::string>* out) = 0;
+};
+
+}  // namespace nzeza::sim
+
+#endif  // NZEZA_VENUES_SIM_EXCHANGE_H_
