@@ -31,7 +31,9 @@ OrderStage::OrderStage(OrderManager& oms, Journal* journal, OrderGateway& gatewa
       exec_to_risk_(exec_to_risk),
       exec_to_signal_(exec_to_signal),
       clock_(clock),
-      options_(options),
+      options_{.max_per_poll = options.max_per_poll < 1     ? 1u
+                               : options.max_per_poll > 256 ? 256u
+                                                            : options.max_per_poll},
       held_(new ExecEvent[kHeldCapacity]),
       held_to_(new uint8_t[kHeldCapacity]) {}
 
@@ -152,6 +154,7 @@ VenueReject FromSendStatus(SendStatus s) noexcept {
 
 int OrderStage::Poll() noexcept {
   int work = DrainHeld();
+  bool sent_any = false;
   // Commands: journal, order manager, venue.
   for (uint32_t n = 0; n < options_.max_per_poll; ++n) {
     if (!ExecRoom()) break;  // a refusal must be able to answer
@@ -199,19 +202,28 @@ int OrderStage::Poll() noexcept {
       continue;
     }
     ++counters_.sent;
+    sent_any = true;
     if (cmd.type == CmdType::kNew) {
       ++counters_.new_orders;
     } else {
       ++counters_.cancels;
     }
-    if (cmd.origin == CmdOrigin::kStrategy && cmd.times.recv_ns > 0) {
-      const StageTimes& t = cmd.times;
+    if (cmd.origin == CmdOrigin::kStrategy && cmd.times.recv_ns > 0 && batch_n_ < 256) {
+      batch_[batch_n_++] = cmd.times;
+    }
+  }
+  if (sent_any) {
+    gateway_.Flush(Now());
+    const int64_t flushed = Now();
+    for (uint32_t i = 0; i < batch_n_; ++i) {
+      const StageTimes& t = batch_[i];
       Record(LatencyStage::kDecode, t.recv_ns, t.decoded_ns);
       Record(LatencyStage::kSignal, t.decoded_ns, t.signal_ns);
       Record(LatencyStage::kRisk, t.signal_ns, t.risk_ns);
-      Record(LatencyStage::kOrder, t.risk_ns, now);
-      Record(LatencyStage::kTickToOrder, t.recv_ns, now);
+      Record(LatencyStage::kOrder, t.risk_ns, flushed);
+      Record(LatencyStage::kTickToOrder, t.recv_ns, flushed);
     }
+    batch_n_ = 0;
   }
   // Venue events, only with room to pass them on.
   if (held_size_ == 0 && ExecRoom()) {

@@ -9,7 +9,8 @@
 //   gateway.Poll(sink);   // acks, rejects, fills, cancels -> sink.OnExec (journaled, applied)
 //
 // Contract:
-// - Send encodes `cmd` and hands it to the socket (or to the connection's bounded send queue).
+// - Send encodes `cmd` and hands it to the socket or to the connection's bounded send buffer,
+//   which Flush() writes.
 //   It never blocks, never throws, and after warm-up never allocates. A command that returns
 //   anything but kSent was not sent and never will be (no hidden retry), so the caller may reject
 //   it safely. A command that returned kSent produces, eventually, venue events through Poll: an
@@ -44,6 +45,11 @@ class OrderGateway {
   virtual ~OrderGateway() = default;
   [[nodiscard]] virtual SendStatus Send(const OrderCmd& cmd, int64_t now_ns) noexcept = 0;
   virtual int Poll(ExecSink& sink) noexcept = 0;
+  // Hands everything Send() buffered since the last Flush to the socket. The order stage calls it
+  // once after each batch of commands, so a burst (a requote's cancel and new, both sides of a
+  // quote) leaves in one write instead of one per order. A gateway that writes in Send keeps the
+  // default (nothing to do). Errors surface as venue events (kTimeout rejects) through Poll.
+  virtual void Flush(int64_t now_ns) noexcept { (void)now_ns; }
   // True when orders can be sent (connected and authenticated).
   virtual bool ready() const noexcept = 0;
   virtual std::string_view name() const noexcept = 0;

@@ -6,7 +6,7 @@
 //   OrderStage order(oms, journal.get(), gateway, cmds, exec_to_risk, exec_to_signal, &clock);
 //   worker.AddStage(&order);
 //   ... after the workers stopped:
-//   order.latency(LatencyStage::kTickToOrder).ValueAtQuantile(0.99);
+//   order.latency(LatencyStage::kTickToOrder).ValueAtPercentile(99);
 //
 // A command goes out only after it is in the journal and accepted by the order manager: when the
 // journal append fails or the order manager refuses the command (duplicate id, full table, an
@@ -47,15 +47,16 @@ enum class LatencyStage : uint8_t {
   kDecode = 0,       // socket read -> decoded event (feed-decode)
   kSignal = 1,       // decoded -> intent (book apply + strategy, including the ring hop)
   kRisk = 2,         // intent -> accepted command (including the ring hop)
-  kOrder = 3,        // accepted -> handed to the socket (journal + encode, including the hop)
-  kTickToOrder = 4,  // socket read of the market data -> order handed to the socket
+  kOrder = 3,        // accepted -> handed to the socket (hop, journal, encode, the batch's write)
+  kTickToOrder = 4,  // socket read of the market data -> order handed to the socket (after the
+                     // gateway's Flush of the batch it went out in)
   kAck = 5,          // order sent -> its ack or reject received
 };
 inline constexpr int kNumLatencyStages = 6;
 const char* LatencyStageName(LatencyStage s) noexcept;  // "decode", ..., "tick_to_order", "ack"
 
 struct OrderStageOptions {
-  uint32_t max_per_poll = 64;  // commands per poll; also the exec batch room required
+  uint32_t max_per_poll = 64;  // commands per poll (<= 256); also the exec batch room required
 };
 
 struct OrderStageCounters {
@@ -121,6 +122,9 @@ class OrderStage final : public Stage, private ExecSink {
   OrderStageOptions options_;
   OrderStageCounters counters_;
   LatencyHistogram latency_[kNumLatencyStages];
+  // The strategy commands sent in the current batch, whose latencies are recorded after Flush.
+  StageTimes batch_[256];
+  uint32_t batch_n_ = 0;
   // Events for (risk, signal) that found their ring full: a FIFO, oldest at held_head_.
   std::unique_ptr<ExecEvent[]> held_;
   std::unique_ptr<uint8_t[]> held_to_;  // bit 0: still owed to risk, bit 1: to signal
