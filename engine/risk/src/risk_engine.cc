@@ -523,6 +523,19 @@ void RiskCore::ApplyFill(InstrumentId id, Side side, int64_t price, int64_t size
   UpdateUnrealized(in);
 }
 
+bool RiskCore::SeedPosition(InstrumentId id, int64_t position, __int128 cost) noexcept {
+  if (id >= inst_.size()) return false;
+  if ((position == 0) != (cost == 0) || (position > 0 && cost < 0) || (position < 0 && cost > 0)) {
+    return false;
+  }
+  Instrument& in = inst_[id];
+  abs_cost_total_ += (Abs128(cost) - Abs128(in.cost)) * in.factor;
+  in.position = position;
+  in.cost = cost;
+  UpdateUnrealized(in);
+  return true;
+}
+
 void RiskCore::CheckLoss(int64_t now_ns) noexcept {
   if (cfg_.max_daily_loss == kNoLimit || state_ == BreakerState::kKilled) return;
   const __int128 loss = -(realized_total_ - fees_total_ + unrealized_total_);

@@ -130,3 +130,29 @@ TEST(RiskStage, FullCommandRingBackPressuresWithoutLosingIntents) {
 
 }  // namespace
 }  // namespace nzeza
+
+namespace nzeza {
+namespace {
+
+// A position recovered from the journal counts toward the limits from the first intent on.
+TEST(RiskCore, SeededPositionCountsTowardLimits) {
+  RiskConfig cfg = risk_test::BaseConfig();
+  cfg.instruments[0].max_long = 100;
+  RiskCore core(cfg);
+  EXPECT_FALSE(core.SeedPosition(0, 80, -800'000));  // cost sign disagrees
+  EXPECT_FALSE(core.SeedPosition(7, 80, 800'000));   // unknown instrument
+  ASSERT_TRUE(core.SeedPosition(0, 80, 80 * 10'000));
+  EXPECT_EQ(core.position(0), 80);
+  core.OnMarketData(risk_test::Bbo(10000, 10010), 1);
+  OrderCmd cmd;
+  EXPECT_EQ(core.CheckIntent(Buy(10000, 30), 2, &cmd).reason, RiskReason::kMaxLongPosition);
+  EXPECT_TRUE(core.CheckIntent(Buy(10000, 20), 3, &cmd).accepted());
+  // Selling the recovered position realizes against its cost basis.
+  EXPECT_TRUE(core.CheckIntent(risk_test::Sell(10010, 80), 4, &cmd).accepted());
+  core.OnExec(risk_test::Fill(cmd, 10010, 80, 0), 5);
+  EXPECT_EQ(core.position(0), 0);
+  EXPECT_GT(core.realized_pnl(), 0);
+}
+
+}  // namespace
+}  // namespace nzeza

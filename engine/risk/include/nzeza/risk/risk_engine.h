@@ -161,6 +161,12 @@ class RiskCore {
   // Clears a latched kill switch (-> kClosed). Returns false (and does nothing) when not killed.
   [[nodiscard]] bool Resume(int64_t now_ns) noexcept;
 
+  // Recovery, before trading: sets `id`'s position (size mantissa, signed) and its cost basis
+  // (price x signed size, at price + size scale, as OrderManager's Position::cost) from the state
+  // the order manager rebuilt from the journal, so limits count what is already held. Returns
+  // false for an unknown instrument or a cost whose sign disagrees with the position.
+  [[nodiscard]] bool SeedPosition(InstrumentId id, int64_t position, __int128 cost) noexcept;
+
   // Sets the venue price band used by CollarReference::kVenueBand. Returns false for an unknown
   // instrument or low > high.
   [[nodiscard]] bool SetVenueBand(InstrumentId id, int64_t low, int64_t high) noexcept;
