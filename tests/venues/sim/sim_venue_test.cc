@@ -1,0 +1,220 @@
+// SimVenue end to end over real TLS on loopback, with the real exchange core: the CA file, level2
+// over WebSocket, an order over REST with a JWT signed here (and refused when expired or naming
+// another host), the user channel, the account on the admin endpoint, faults through the venue,
+// and a bounded Stop().
+#include "nzeza/venues/sim/sim_venue.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "nzeza/net/https_client.h"
+#include "nzeza/net/tls.h"
+#include "server_test_util.h"
+#include "sim_test_util.h"
+
+namespace nzeza::sim {
+namespace {
+
+using testing::Clock;
+using testing::Http;
+using testing::HttpResult;
+using testing::JsonInt;
+using testing::JsonStr;
+using testing::WsProbe;
+
+constexpr char kLevel2[] = R"({"type":"subscribe","channel":"level2","product_ids":["BTC-USD"]})";
+constexpr char kOrders[] = "/api/v3/brokerage/orders";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+class SimVenueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = testing::FreshKey("organizations/org-1/apiKeys/sim-venue-test");
+    SimVenueOptions o;
+    o.config.seed = 3;
+    o.config.api_keys.push_back({.key_name = key_.name, .public_key_pem = key_.public_pem});
+    o.ca_out_path = ::testing::TempDir() + "/sim_venue_ca." + std::to_string(::getpid());
+    ca_path_ = o.ca_out_path;
+    absl::StatusOr<std::unique_ptr<SimVenue>> v = SimVenue::Start(std::move(o));
+    ASSERT_TRUE(v.ok()) << v.status();
+    venue_ = std::move(*v);
+    TlsClientOptions trust;
+    trust.ca_file = ca_path_;  // what a client in another process would do
+    absl::StatusOr<TlsContext> tls = MakeClientTlsContext(trust);
+    ASSERT_TRUE(tls.ok()) << tls.status();
+    tls_ = *tls;
+  }
+  void TearDown() override {
+    venue_.reset();
+    ::unlink(ca_path_.c_str());
+  }
+
+  HttpResult PostOrder(HttpsClient& c, const std::string& jwt, const std::string& client_id,
+                       const std::string& price) {
+    const std::string body = R"({"client_order_id":")" + client_id +
+                             R"(","product_id":"BTC-USD","side":"BUY","order_configuration":)"
+                             R"({"limit_limit_gtc":{"base_size":"0.001","limit_price":")" +
+                             price + R"(","post_only":false}}})";
+    return Http(c, HttpRequest{.method = HttpMethod::kPost,
+                               .target = kOrders,
+                               .headers = {{"Authorization", "Bearer " + jwt}},
+                               .body = body,
+                               .content_type = "application/json"});
+  }
+  std::string Jwt() const {
+    return testing::RestJwt(key_, "POST", venue_->jwt_host(), kOrders, testing::WallNowNs());
+  }
+
+  testing::TestKey key_;
+  std::string ca_path_;
+  std::unique_ptr<SimVenue> venue_;
+  TlsContext tls_;
+};
+
+TEST_F(SimVenueTest, StartsOnLoopbackAndWritesItsCaFile) {
+  EXPECT_NE(venue_->ws_port(), 0);
+  EXPECT_NE(venue_->rest_port(), 0);
+  EXPECT_NE(venue_->admin_port(), 0);
+  EXPECT_EQ(venue_->jwt_host(), "127.0.0.1:" + std::to_string(venue_->rest_port()));
+  EXPECT_EQ(ReadAll(ca_path_), venue_->ca_cert_pem());
+  EXPECT_NE(venue_->ca_cert_pem().find("BEGIN CERTIFICATE"), std::string::npos);
+}
+
+TEST_F(SimVenueTest, Level2OverTlsIsNumberedWithoutHoles) {
+  WsProbe p(venue_->ws_port(), tls_, kLevel2);
+  ASSERT_TRUE(p.PollUntil([&] { return p.CountChannel("l2_data") >= 3; }, 15'000))
+      << p.frames.size() << " frames; " << p.last_close;
+  for (size_t i = 0; i < p.frames.size(); ++i) {
+    ASSERT_EQ(JsonInt(p.frames[i].text, "sequence_num"), static_cast<int64_t>(i))
+        << p.frames[i].text;
+  }
+  // The first level2 frame is the snapshot.
+  const WsProbe::Frame* first = p.OnChannel("l2_data").front();
+  EXPECT_NE(first->text.find("\"snapshot\""), std::string::npos) << first->text.substr(0, 300);
+}
+
+TEST_F(SimVenueTest, OrderWithAValidJwtRestsAndShowsInTheAccount) {
+  std::unique_ptr<HttpsClient> c = testing::HttpsTo(venue_->rest_port(), tls_);
+  // Far below the market: it rests.
+  HttpResult r = PostOrder(*c, Jwt(), "venue-test-1", "1000.00");
+  ASSERT_TRUE(r.transport.ok()) << r.transport;
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"success\":true"), std::string::npos) << r.body;
+
+  testing::HttpResult a = testing::AdminGet(
+      venue_->admin_port(), "/admin/account?key=organizations%2Forg-1%2FapiKeys%2Fsim-venue-test");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(JsonInt(a.body, "open_orders"), 1) << a.body;
+  absl::StatusOr<AccountView> v = venue_->Account(key_.name);
+  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_TRUE(v->found);
+  ASSERT_FALSE(v->products.empty());
+  EXPECT_EQ(v->products[0].open_orders, 1);
+}
+
+TEST_F(SimVenueTest, ExpiredOrWrongHostJwtIs401) {
+  std::unique_ptr<HttpsClient> c = testing::HttpsTo(venue_->rest_port(), tls_);
+  const int64_t now = testing::WallNowNs();
+  const std::string expired =
+      testing::RestJwt(key_, "POST", venue_->jwt_host(), kOrders, now - 600'000'000'000);
+  HttpResult r = PostOrder(*c, expired, "venue-test-2", "1000.00");
+  EXPECT_EQ(r.status, 401) << r.body;
+  const std::string elsewhere = testing::RestJwt(key_, "POST", "api.coinbase.com", kOrders, now);
+  r = PostOrder(*c, elsewhere, "venue-test-3", "1000.00");
+  EXPECT_EQ(r.status, 401) << r.body;
+}
+
+TEST_F(SimVenueTest, UserChannelSeesOurOrder) {
+  const std::string sub =
+      R"({"type":"subscribe","channel":"user","product_ids":["BTC-USD"],"jwt":")" +
+      testing::WsJwt(key_, testing::WallNowNs()) + R"("})";
+  WsProbe p(venue_->ws_port(), tls_, sub);
+  ASSERT_TRUE(p.PollUntil([&] { return p.CountChannel("user") >= 1; }, 15'000))
+      << p.frames.size() << " frames; " << (p.frames.empty() ? "" : p.frames.back().text);
+  const size_t before = p.CountChannel("user");
+  std::unique_ptr<HttpsClient> c = testing::HttpsTo(venue_->rest_port(), tls_);
+  ASSERT_EQ(PostOrder(*c, Jwt(), "venue-test-user", "1000.00").status, 200);
+  ASSERT_TRUE(p.PollUntil(
+      [&] {
+        for (const WsProbe::Frame* f : p.OnChannel("user")) {
+          if (f->text.find("venue-test-user") != std::string::npos) return true;
+        }
+        return false;
+      },
+      10'000))
+      << p.CountChannel("user") - before << " user frames after the order";
+}
+
+TEST_F(SimVenueTest, FaultsThroughTheVenue) {
+  WsProbe p(venue_->ws_port(), tls_, kLevel2);
+  ASSERT_TRUE(p.PollUntil([&] { return p.CountChannel("l2_data") >= 1; }, 15'000));
+  absl::StatusOr<int> n = venue_->InjectFault({.type = FaultType::kDisconnect});
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 1);
+  ASSERT_TRUE(p.PollUntil([&] { return p.closes >= 1 && p.opens >= 2; }, 10'000));
+
+  ASSERT_TRUE(venue_->InjectFault({.type = FaultType::kReject, .count = 1}).ok());
+  std::unique_ptr<HttpsClient> c = testing::HttpsTo(venue_->rest_port(), tls_);
+  HttpResult r = PostOrder(*c, Jwt(), "venue-test-rej", "1000.00");
+  EXPECT_NE(r.body.find("INSUFFICIENT_FUND"), std::string::npos) << r.status << " " << r.body;
+  r = PostOrder(*c, Jwt(), "venue-test-ok", "1000.00");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"success\":true"), std::string::npos) << r.body;
+}
+
+TEST_F(SimVenueTest, StopIsBoundedWithClientsConnected) {
+  WsProbe a(venue_->ws_port(), tls_, kLevel2);
+  WsProbe b(venue_->ws_port(), tls_, kLevel2);
+  ASSERT_TRUE(testing::PollUntil(
+      [&] { return a.CountChannel("l2_data") >= 1 && b.CountChannel("l2_data") >= 1; },
+      [&] {
+        a.Poll();
+        b.Poll();
+      },
+      15'000));
+  const auto t0 = Clock::now();
+  venue_->Stop();
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(1));
+  venue_->Stop();
+  EXPECT_TRUE(a.PollUntil([&] { return a.closes >= 1; }, 5000));
+}
+
+TEST(SimVenueStart, ErrorsNameTheProblem) {
+  SimVenueOptions o;
+  o.config.products.clear();
+  absl::StatusOr<std::unique_ptr<SimVenue>> v = SimVenue::Start(std::move(o));
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument) << v.status();
+
+  SimVenueOptions m;
+  const SimCert a = *GenerateSimCert();
+  const SimCert b = *GenerateSimCert();
+  m.cert.cert_pem = a.cert_pem;
+  m.cert.key_pem = b.key_pem;
+  v = SimVenue::Start(std::move(m));
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
+
+  // A given certificate is served as is, and the JWT host can be set.
+  SimVenueOptions g;
+  g.cert.cert_pem = a.cert_pem;
+  g.cert.key_pem = a.key_pem;
+  g.jwt_host = "api.coinbase.com";
+  v = SimVenue::Start(std::move(g));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ((*v)->ca_cert_pem(), a.cert_pem);
+  EXPECT_EQ((*v)->jwt_host(), "api.coinbase.com");
+}
+
+}  // namespace
+}  // namespace nzeza::sim
