@@ -25,6 +25,7 @@ void RiskStage::DrainBreakerEvents() noexcept {
     if (breaker_out_ != nullptr && !breaker_out_->try_push(ev)) ++counters_.breaker_event_drops;
   }
   counters_.state.Set(static_cast<uint64_t>(risk_.state()));
+  counters_.open_orders.Set(static_cast<uint64_t>(risk_.open_orders_total()));
 }
 
 int RiskStage::Poll() noexcept {

@@ -74,7 +74,8 @@ struct RiskStageCounters {
   RelaxedCounter cmd_backpressure;     // polls that left intents waiting: the command ring full
   RelaxedCounter kills;
   RelaxedCounter resumes;
-  RelaxedCounter state;  // BreakerState as a number (a gauge)
+  RelaxedCounter state;        // BreakerState as a number (a gauge)
+  RelaxedCounter open_orders;  // working orders risk counts, all instruments (a gauge)
 };
 
 class RiskStage final : public Stage {
