@@ -67,6 +67,18 @@ absl::StatusOr<std::pair<std::string, std::string>> GenerateEcKey() {
   return kp;
 }
 
+// The integer part of a decimal (the simulator's model takes whole basis points).
+int64_t WholeUnits(Decimal d) {
+  int64_t m = d.mantissa();
+  for (int i = 0; i < d.scale(); ++i) m /= 10;
+  return m;
+}
+
+std::string NotionalText(__int128 mantissa, int scale) {
+  char buf[kMaxNotionalChars];
+  return std::string(buf, Notional{mantissa, scale}.Format(buf));
+}
+
 // Copies the feed decoder's and session's plain counters into relaxed ones. Runs on the feed's
 // worker right after it, so the copy never races the writer.
 class FeedProbe final : public Stage {
@@ -159,6 +171,17 @@ class EngineImpl final : public Engine {
   absl::Status Shutdown(absl::Duration cancel_timeout) override;
   RunSummary Summary() const override;
   uint16_t ops_port() const override { return ops_ != nullptr ? ops_->port() : 0; }
+  void LogEvents() override {
+    BreakerEvent ev;
+    while (breaker_events_.try_pop(ev)) {
+      const std::string where =
+          ev.instrument < cfg_.instruments.size() ? cfg_.instruments[ev.instrument].symbol : "-";
+      Log(ev.to == BreakerState::kClosed ? LogLevel::kInfo : LogLevel::kWarn,
+          absl::StrCat("breaker ", BreakerStateName(ev.from), " -> ", BreakerStateName(ev.to), ": ",
+                       BreakerCauseName(ev.cause), " (instrument ", where, ", detail ", ev.detail,
+                       ")"));
+    }
+  }
 
   void Log(LogLevel level, std::string_view text) const {
     if (log_ != nullptr) (void)log_->LogText(level, text);
@@ -183,6 +206,8 @@ class EngineImpl final : public Engine {
   SpscRing<OrderIntent> intents_;
   SpscRing<OrderCmd> cmds_;
   SpscRing<ExecEvent> exec_to_risk_, exec_to_signal_;
+  SpscRing<BreakerEvent> breaker_events_{1024};
+  SpscRing<ExecEvent> refusals_{kRing};  // risk -> signal: refused intents
   RingSink<SpscRing<MdEvent>> sink_;
 
   std::unique_ptr<BookSet> books_;
@@ -222,19 +247,13 @@ absl::Status EngineImpl::StartSim(std::string* key_name, std::string* private_pe
     } else {
       p.start_price = "50000";
     }
-    int64_t vol = 0;
-    if (cfg_.sim.volatility_bps.Rescale(0, &vol) != DecimalError::kOk) {
-      vol = cfg_.sim.volatility_bps.mantissa();  // sub-bps precision: keep the integer part
-      for (int i = 0; i < cfg_.sim.volatility_bps.scale(); ++i) vol /= 10;
-    }
-    p.volatility_bps = vol;
+    p.volatility_bps = WholeUnits(cfg_.sim.volatility_bps);
     p.participant_orders_per_sec = cfg_.sim.participant_orders_per_sec;
     o.config.products.push_back(p);
   }
   o.config.api_keys.push_back({.key_name = kSimKeyName, .public_key_pem = kp->second});
-  int64_t fee = 0;
-  if (cfg_.sim.maker_fee_bps.Rescale(0, &fee) == DecimalError::kOk) o.config.maker_fee_bps = fee;
-  if (cfg_.sim.taker_fee_bps.Rescale(0, &fee) == DecimalError::kOk) o.config.taker_fee_bps = fee;
+  o.config.maker_fee_bps = WholeUnits(cfg_.sim.maker_fee_bps);  // the sim takes whole bps
+  o.config.taker_fee_bps = WholeUnits(cfg_.sim.taker_fee_bps);
   o.config.rest_rate_limit_per_sec = cfg_.sim.rate_limit_per_sec;
   o.config.model_step_ns = cfg_.sim.step_ms * 1'000'000;
   o.cert.cert_file = cfg_.sim.cert_file;
@@ -383,7 +402,9 @@ absl::Status EngineImpl::Init() {
   }
   signal_probe_ = std::make_unique<SignalProbe>(*signal_);
   risk_ = std::make_unique<RiskStage>(*risk_core_, intents_, risk_md_, exec_to_risk_, cmds_,
-                                      nullptr, &clock_);
+                                      &breaker_events_, &clock_);
+  risk_->SetRefusalsOut(&refusals_);
+  signal_->SetRiskRefusals(&refusals_);
   order_ = std::make_unique<oms::OrderStage>(oms_, journal_.get(), *gateway_, cmds_, exec_to_risk_,
                                              exec_to_signal_, &clock_);
   return absl::OkStatus();
@@ -505,7 +526,7 @@ absl::Status EngineImpl::Start() {
         OpsServer::Start({.listen = cfg_.ops.listen,
                           .port = cfg_.ops.port,
                           .max_request_bytes = cfg_.ops.max_request_bytes},
-                         ops_provider_);
+                         &ops_provider_);
     if (!ops.ok()) return ops.status();
     ops_ = std::move(*ops);
   }
@@ -559,6 +580,29 @@ absl::Status EngineImpl::Shutdown(absl::Duration cancel_timeout) {
   if (ops_ != nullptr) ops_->Stop();
   for (auto& w : workers_) w->Stop();
   stopped_ns_ = MonotonicNanos();
+  // What the stages counted that the summary does not show, for the log.
+  if (risk_ != nullptr) {
+    std::string reasons;
+    for (int r = 1; r < kNumRiskReasons; ++r) {
+      if (const uint64_t n = risk_->counters().refused_by_reason[r]; n != 0) {
+        absl::StrAppend(&reasons, " ", RiskReasonName(static_cast<RiskReason>(r)), "=", n);
+      }
+    }
+    if (!reasons.empty()) Log(LogLevel::kInfo, "risk refusals:" + reasons);
+  }
+  if (feed_ != nullptr && signal_ != nullptr) {
+    const FeedCounters& f = feed_->decoder().counters();
+    const SignalCounters& sc = signal_->counters();
+    Log(LogLevel::kInfo,
+        absl::StrCat("feed: ", f.messages, " messages, ", f.decode_errors, " decode errors, ",
+                     f.gaps, " gaps; books refused ", sc.book_refused, " events"));
+  }
+  if (order_ != nullptr) {
+    const oms::OrderStageCounters& o = order_->counters();
+    Log(LogLevel::kInfo,
+        absl::StrCat("order stage: ", o.sent.load(), " sent, ", o.not_sent.load(), " not sent, ",
+                     o.exec_anomalies.load(), " venue events the order manager ignored"));
+  }
   if (feed_ != nullptr) feed_->Close();
   absl::Status st;
   if (journal_ != nullptr) st = journal_->Close();
@@ -580,10 +624,9 @@ RunSummary EngineImpl::Summary() const {
       ps.avg_price = std::string(b, FormatDecimal(static_cast<int64_t>(avg), in.price_scale, b));
     }
     const int nscale = in.price_scale + in.size_scale;
-    ps.realized_pnl = Notional{p.realized, nscale}.ToString();
+    ps.realized_pnl = NotionalText(p.realized, nscale);
     if (risk_core_ != nullptr && i == 0 && cfg_.instruments.size() == 1) {
-      ps.unrealized_pnl =
-          Notional{risk_core_->unrealized_pnl(), cfg_.risk.notional_scale}.ToString();
+      ps.unrealized_pnl = NotionalText(risk_core_->unrealized_pnl(), cfg_.risk.notional_scale);
     }
     s.positions.push_back(ps);
   }
@@ -631,7 +674,8 @@ HealthState Ops::Health() {
 
 absl::Status Ops::Kill(std::string_view reason) {
   if (e_.risk_ == nullptr) return absl::FailedPreconditionError("engine not running");
-  e_.Log(LogLevel::kWarn, absl::StrCat("kill switch from the operations endpoint: ", reason));
+  e_.Log(LogLevel::kWarn,
+         "kill switch from the operations endpoint: " + std::string(reason.data(), reason.size()));
   e_.risk_->control().RequestKill();
   return absl::OkStatus();
 }

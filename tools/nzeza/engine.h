@@ -43,6 +43,9 @@ class Engine {
   virtual absl::Status Shutdown(absl::Duration cancel_timeout) = 0;
   // The final summary, with positions and latency percentiles. After Shutdown.
   virtual RunSummary Summary() const = 0;
+  // Logs what happened since the last call that the stages cannot log themselves (breaker
+  // transitions with their causes). Control thread; call it from the main loop.
+  virtual void LogEvents() = 0;
   // The operations endpoint's port (0 when disabled).
   virtual uint16_t ops_port() const = 0;
 };

@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   const char* why = "duration reached";
   for (;;) {
     const absl::Time now = absl::Now();
+    (*engine)->LogEvents();
     if (now - start >= run) break;
     if (now >= next_status) {
       const RunSummary s = (*engine)->Snapshot();
@@ -161,6 +162,7 @@ int main(int argc, char** argv) {
   }
   std::cerr << "nzeza: stopping (" << why << "): canceling working orders, flushing the journal\n";
   const absl::Status shut = (*engine)->Shutdown(absl::Seconds(3));
+  (*engine)->LogEvents();
   const RunSummary summary = (*engine)->Summary();
   std::cout << FormatSummaryText(summary);
   int rc = 0;

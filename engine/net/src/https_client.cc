@@ -112,6 +112,7 @@ struct Conn {
   beast::flat_buffer read_buffer;
   std::optional<http::response_parser<PaddedBody>> parser;
   http::request<http::string_body> out;
+  std::string out_raw;  // HttpRequest::raw being written
 };
 
 template <typename Stream>
@@ -207,6 +208,9 @@ class HttpsClient::Impl {
         return absl::InvalidArgumentError(absl::StrFormat(
             "HTTP header \"%s\" is empty or holds control characters", absl::CHexEscape(key)));
       }
+    }
+    if (!request.raw.empty() && request.raw.find("\r\n\r\n") == std::string::npos) {
+      return absl::InvalidArgumentError("HTTP raw request has no end of headers (CRLF CRLF)");
     }
     if (HasControlChars(request.content_type)) {
       return absl::InvalidArgumentError("HTTP content_type holds control characters");
@@ -433,6 +437,17 @@ class HttpsClient::Impl {
     in_flight_ = true;
     writing_ = true;
     if (requests_on_conn_++ > 0) ++counters_.reused;
+    if (!r.raw.empty()) {
+      c->out_raw = std::move(r.raw);  // sent once, never retried
+      ArmDeadline(options_.request_timeout);
+      const uint64_t seq = ++request_seq_;
+      sent_ns_ = Now();
+      const uint64_t gen = generation_;
+      net::async_write(
+          c->stream, net::buffer(c->out_raw),
+          [this, c, gen, seq](beast::error_code ec, size_t) { OnWritten(ec, gen, seq); });
+      return;
+    }
     c->out = http::request<http::string_body>();
     c->out.method(ToVerb(r.method));
     c->out.target(r.target);
@@ -448,20 +463,24 @@ class HttpsClient::Impl {
     sent_ns_ = Now();
     const uint64_t gen = generation_;
     http::async_write(c->stream, c->out, [this, c, gen, seq](beast::error_code ec, size_t) {
-      if (gen != generation_) return;
-      writing_ = false;
-      const bool still_waiting = in_flight_ && seq == request_seq_;
-      if (ec) {
-        if (!still_waiting) {  // the response already came; the connection is unusable now
-          DropConnection();
-          return Pump();
-        }
-        return FailInFlight(absl::UnavailableError(absl::StrFormat(
-            "%s%s: write failed: %s", where_, queue_.front().request.target, ec.message())));
-      }
-      if (still_waiting) sent_ns_ = Now();
-      Pump();
+      OnWritten(ec, gen, seq);
     });
+  }
+
+  void OnWritten(const beast::error_code& ec, uint64_t gen, uint64_t seq) {
+    if (gen != generation_) return;
+    writing_ = false;
+    const bool still_waiting = in_flight_ && seq == request_seq_;
+    if (ec) {
+      if (!still_waiting) {  // the response already came; the connection is unusable now
+        DropConnection();
+        return Pump();
+      }
+      return FailInFlight(absl::UnavailableError(absl::StrFormat(
+          "%s%s: write failed: %s", where_, queue_.front().request.target, ec.message())));
+    }
+    if (still_waiting) sent_ns_ = Now();
+    Pump();
   }
 
   void ArmDeadline(absl::Duration d) {

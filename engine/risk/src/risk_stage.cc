@@ -90,14 +90,28 @@ int RiskStage::Poll() noexcept {
     now = Now();
     OrderCmd cmd;
     const RiskDecision d = risk_.CheckIntent(*it, now, &cmd);
-    intents_in_.pop();
     ++counters_.intents;
     ++work;
     if (!d.accepted()) {
       ++counters_.refused;
       ++counters_.refused_by_reason[static_cast<int>(d.reason)];
+      if (refusals_out_ != nullptr) {
+        ExecEvent ev;
+        ev.type = it->type == IntentType::kNew ? ExecType::kReject : ExecType::kCancelReject;
+        ev.side = it->side;
+        ev.instrument = it->instrument;
+        ev.strategy_id = it->strategy_id;
+        ev.intent_id = it->intent_id;
+        ev.client_order_id = it->type == IntentType::kNew ? 0 : it->target_order_id;
+        ev.reject_code = static_cast<uint16_t>(kRiskRejectBase + static_cast<int>(d.reason));
+        ev.times = it->times;
+        ev.times.risk_ns = now;
+        if (!refusals_out_->try_push(ev)) ++counters_.refusal_drops;
+      }
+      intents_in_.pop();
       continue;
     }
+    intents_in_.pop();
     ++counters_.accepted;
     (void)cmds_out_.try_push(cmd);  // room checked above; this stage is the only producer
   }

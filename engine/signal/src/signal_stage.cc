@@ -28,6 +28,9 @@ absl::Status SignalStage::AddStrategy(std::unique_ptr<Strategy> strategy, Instru
 
 int SignalStage::Poll() noexcept {
   size_t work = exec_in_.drain([this](ExecEvent& e) { OnExec(e); }, options_.max_exec_per_poll);
+  if (refusals_in_ != nullptr) {
+    work += refusals_in_->drain([this](ExecEvent& e) { OnExec(e); }, options_.max_exec_per_poll);
+  }
   work += md_in_.drain([this](MdEvent& e) { OnMd(e); }, options_.max_md_per_poll);
   return static_cast<int>(work);
 }

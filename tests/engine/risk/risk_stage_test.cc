@@ -108,6 +108,35 @@ TEST(RiskStage, KillFromAnotherThreadCancelsWorkingOrdersAndResumeReopens) {
   EXPECT_EQ(r.Cmds().size(), 1u);
 }
 
+// A refused intent is answered to its strategy, so a strategy waiting for an answer never hangs.
+TEST(RiskStage, RefusalsGoBackToTheStrategy) {
+  Rig r;
+  SpscRing<ExecEvent> refusals(16);
+  r.stage.SetRefusalsOut(&refusals);
+  ASSERT_TRUE(r.md.try_push(Bbo(10000, 10010)));
+  OrderIntent bad = Buy(10001, 100);  // off tick
+  bad.intent_id = 42;
+  bad.strategy_id = 7;
+  ASSERT_TRUE(r.intents.try_push(bad));
+  OrderIntent cancel = risk_test::CancelOf(999);  // not working
+  cancel.intent_id = 43;
+  ASSERT_TRUE(r.intents.try_push(cancel));
+  (void)r.stage.Poll();
+  EXPECT_TRUE(r.Cmds().empty());
+  ExecEvent e;
+  ASSERT_TRUE(refusals.try_pop(e));
+  EXPECT_EQ(e.type, ExecType::kReject);
+  EXPECT_EQ(e.intent_id, 42u);
+  EXPECT_EQ(e.strategy_id, 7u);
+  EXPECT_EQ(e.client_order_id, 0u);
+  EXPECT_EQ(e.reject_code, RiskStage::kRiskRejectBase + static_cast<int>(RiskReason::kTickSize));
+  ASSERT_TRUE(refusals.try_pop(e));
+  EXPECT_EQ(e.type, ExecType::kCancelReject);
+  EXPECT_EQ(e.intent_id, 43u);
+  EXPECT_EQ(e.client_order_id, 999u);
+  EXPECT_FALSE(refusals.try_pop(e));
+}
+
 // The command ring holds 2: of 5 intents only those with room are checked; the others wait on
 // their ring and none is lost once the order stage catches up.
 TEST(RiskStage, FullCommandRingBackPressuresWithoutLosingIntents) {

@@ -1402,8 +1402,11 @@ EngineConfig DefaultEngineConfig(std::span<const int> cpus) {
   btc.tick = 1;
   btc.lot = 1;
   btc.depth = 10;
-  btc.strategy_params = {{"order_size", "0.001"},  {"half_spread_ticks", "2"},
-                         {"requote_ticks", "1"},   {"skew_ticks", "1"},
+  // Quotes $2 either side of the microprice and requotes when the target moved $1: tight enough
+  // to be filled in the simulated market, slow enough to stay well inside the venue's (and the
+  // risk throttle's) message rate.
+  btc.strategy_params = {{"order_size", "0.001"},  {"half_spread_ticks", "200"},
+                         {"requote_ticks", "100"}, {"skew_ticks", "10"},
                          {"max_position", "0.01"}, {"post_only", "true"}};
   FillTypedParams(StrategyKind::kMarketMaker, btc);
   c.instruments.push_back(btc);
@@ -1429,7 +1432,9 @@ EngineConfig DefaultEngineConfig(std::span<const int> cpus) {
   r.max_gross_notional = 50'000'0000000000;  // 50 000 USD
   r.capital = 100'000'0000000000;            // 100 000 USD
   r.max_open_orders_total = 50;
-  r.throttle_max_msgs = 50;
+  // Below the venue's own limit (Coinbase Advanced Trade private REST: 30 requests/s; the simulated
+  // venue enforces the same), so the engine throttles itself instead of collecting 429 rejects.
+  r.throttle_max_msgs = 25;
   r.throttle_window_ns = 1'000'000'000;
   r.duplicate_window_ns = 0;
   r.self_match_prevention = true;

@@ -63,6 +63,11 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers{};  // extra headers (Authorization ...)
   std::string body{};                                          // sent with Content-Length if set
   std::string content_type{};                                  // e.g. "application/json"
+  // When not empty: the complete request (request line, headers, body) exactly as it goes on the
+  // wire, for callers that encode their own bytes (venue order entry). method, headers, body and
+  // content_type are then ignored (target still names the request in errors); the bytes must be
+  // one HTTP/1.1 request for this connection's host, with Content-Length when it has a body.
+  std::string raw{};
 };
 
 struct HttpResponse {

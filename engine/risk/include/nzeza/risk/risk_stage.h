@@ -74,8 +74,9 @@ struct RiskStageCounters {
   RelaxedCounter cmd_backpressure;     // polls that left intents waiting: the command ring full
   RelaxedCounter kills;
   RelaxedCounter resumes;
-  RelaxedCounter state;        // BreakerState as a number (a gauge)
-  RelaxedCounter open_orders;  // working orders risk counts, all instruments (a gauge)
+  RelaxedCounter state;          // BreakerState as a number (a gauge)
+  RelaxedCounter open_orders;    // working orders risk counts, all instruments (a gauge)
+  RelaxedCounter refusal_drops;  // refusals the ring back to the strategies had no room for
 };
 
 class RiskStage final : public Stage {
@@ -85,6 +86,15 @@ class RiskStage final : public Stage {
             SpscRing<ExecEvent>& exec_in, SpscRing<OrderCmd>& cmds_out,
             SpscRing<BreakerEvent>* breaker_out, const TscClock* clock,
             RiskStageOptions options = {});
+
+  // Where refusals go back to the strategies (SignalStage::SetRiskRefusals): for each refused
+  // intent a kReject (new) or kCancelReject (cancel) ExecEvent with the intent's intent_id,
+  // strategy_id, instrument and side, client_order_id 0 (no order exists) and reject_code
+  // kRiskRejectBase + RiskReason. Without it a strategy that waits for an answer to its intent
+  // would wait forever. When the ring is full the refusal is counted (refusal_drops). Before the
+  // worker starts.
+  void SetRefusalsOut(SpscRing<ExecEvent>* refusals) noexcept { refusals_out_ = refusals; }
+  static constexpr uint16_t kRiskRejectBase = 1000;
 
   std::string_view name() const noexcept override { return "risk"; }
   int Poll() noexcept override;
@@ -103,6 +113,7 @@ class RiskStage final : public Stage {
   SpscRing<ExecEvent>& exec_in_;
   SpscRing<OrderCmd>& cmds_out_;
   SpscRing<BreakerEvent>* breaker_out_;
+  SpscRing<ExecEvent>* refusals_out_ = nullptr;
   const TscClock* clock_;
   RiskStageOptions options_;
   RiskControl control_;

@@ -66,6 +66,11 @@ class SignalStage final : public Stage {
               SpscRing<OrderIntent>& intents_out, SpscRing<MdEvent>* risk_md_out,
               const TscClock* clock, SignalStageOptions options = {});
 
+  // Risk's refusals of this stage's intents (kReject / kCancelReject ExecEvents from RiskStage),
+  // drained with the execution events so a strategy learns that an intent went nowhere. Before
+  // the worker starts; null (the default) for none.
+  void SetRiskRefusals(SpscRing<ExecEvent>* refusals) noexcept { refusals_in_ = refusals; }
+
   // Runs `strategy` on `instrument`'s book. Errors: NotFound if no book is configured for it.
   absl::Status AddStrategy(std::unique_ptr<Strategy> strategy, InstrumentId instrument);
 
@@ -87,6 +92,7 @@ class SignalStage final : public Stage {
   BookSet& books_;
   SpscRing<MdEvent>& md_in_;
   SpscRing<ExecEvent>& exec_in_;
+  SpscRing<ExecEvent>* refusals_in_ = nullptr;
   SpscRing<OrderIntent>& intents_out_;
   SpscRing<MdEvent>* risk_md_out_;
   const TscClock* clock_;

@@ -1,0 +1,205 @@
+// CoinbaseReconciler against a scripted loopback TLS venue.
+#include "nzeza/venues/coinbase/reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "../../engine/net/test_http_server.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "coinbase_test_keys.h"
+#include "nzeza/venues/coinbase/user_channel.h"
+
+namespace nzeza::venues::coinbase {
+namespace {
+
+using nzeza::testing::TestHttpServer;
+
+struct Collect : oms::ExecSink {
+  void OnExec(const ExecEvent& ev) override { events.push_back(ev); }
+  std::vector<ExecEvent> events;
+};
+
+std::string Order(const std::string& cid, const std::string& status, const std::string& filled,
+                  const std::string& value, const std::string& avg) {
+  return absl::StrCat(R"({"order_id":"ord-)", cid, R"(","product_id":"BTC-USD","side":"BUY",)",
+                      R"("client_order_id":")", cid, R"(","status":")", status,
+                      R"(","filled_size":")", filled, R"(","average_filled_price":")", avg,
+                      R"(","filled_value":")", value,
+                      R"(","number_of_fills":"1","total_fees":"0"})");
+}
+
+class CoinbaseReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    keys_ = nzeza::testing::LoadCoinbaseTestKeys();
+    absl::StatusOr<CoinbaseCredentials> c =
+        CoinbaseCredentials::FromPem(keys_.key_name, keys_.ec_pem);
+    ASSERT_TRUE(c.ok());
+    creds_ = std::make_unique<CoinbaseCredentials>(*c);
+    public_pem_ = *c->PublicKeyPem();
+    cert_ = *GenerateSelfSignedCert({"localhost"}, {"127.0.0.1"});
+    server_tls_ = *MakeServerTlsContext(cert_.cert_pem, cert_.key_pem);
+    ASSERT_TRUE(instruments_
+                    .Add({.id = 0,
+                          .product_id = "BTC-USD",
+                          .price_scale = 2,
+                          .size_scale = 8,
+                          .fee_scale = 10})
+                    .ok());
+    // The journal: 1 acked, 2 acked, 3 sent (no answer), 4 sent (never reached the venue).
+    for (uint64_t id = 1; id <= 4; ++id) {
+      OrderCmd cmd;
+      cmd.type = CmdType::kNew;
+      cmd.client_order_id = id;
+      cmd.price = 4300000;
+      cmd.size = 100000;
+      ASSERT_EQ(oms_.OnCmd(cmd), oms::OmsResult::kApplied);
+      if (id <= 2) {
+        ExecEvent ack;
+        ack.type = ExecType::kAck;
+        ack.client_order_id = id;
+        ASSERT_EQ(oms_.OnExec(ack), oms::OmsResult::kApplied);
+      }
+    }
+  }
+
+  std::unique_ptr<CoinbaseReconciler> Make(uint16_t port) {
+    CoinbaseReconcilerOptions o;
+    o.rest_host = "127.0.0.1";
+    o.rest_port = port;
+    o.tls.ca_pem = cert_.cert_pem;
+    o.request_timeout = absl::Seconds(2);
+    o.timeout = absl::Seconds(10);
+    absl::StatusOr<std::unique_ptr<CoinbaseReconciler>> r =
+        CoinbaseReconciler::Create(o, *creds_, instruments_);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? std::move(*r) : nullptr;
+  }
+
+  // Verifies the JWT as the venue does (the uri has no query string).
+  bool Authorized(const TestHttpServer::Request& r) {
+    const std::string path = r.target.substr(0, r.target.find('?'));
+    return VerifyCoinbaseJwt(r.Header("Authorization").substr(7), public_pem_,
+                             "GET 127.0.0.1" + path, std::time(nullptr))
+        .ok();
+  }
+
+  nzeza::testing::CoinbaseTestKeys keys_;
+  std::unique_ptr<CoinbaseCredentials> creds_;
+  std::string public_pem_;
+  SelfSignedCert cert_;
+  TlsContext server_tls_;
+  CoinbaseInstruments instruments_;
+  oms::OrderManager oms_{{.max_orders = 64, .max_instruments = 4}};
+};
+
+TEST_F(CoinbaseReconcilerTest, EmitsTheDifferences) {
+  std::atomic<int> unauthorized{0};
+  TestHttpServer venue(server_tls_, [&](const TestHttpServer::Request& r) {
+    if (!Authorized(r)) {
+      unauthorized.fetch_add(1);
+      return TestHttpServer::Response{.status = 401, .body = R"({"error":"UNAUTHENTICATED"})"};
+    }
+    if (absl::StrContains(r.target, "order_status=OPEN")) {
+      if (!absl::StrContains(r.target, "cursor=")) {  // two pages
+        return TestHttpServer::Response{
+            .body = absl::StrCat(R"({"orders":[)", Order("1", "OPEN", "0.0004", "17.2", "43000"),
+                                 ",", Order("manual-order", "OPEN", "0", "0", "0"),
+                                 R"(],"has_next":true,"cursor":"p2"})")};
+      }
+      return TestHttpServer::Response{.body = absl::StrCat(R"({"orders":[)",
+                                                           Order("3", "OPEN", "0", "0", "0"),
+                                                           R"(],"has_next":false,"cursor":""})")};
+    }
+    return TestHttpServer::Response{
+        .body = absl::StrCat(R"({"orders":[)", Order("2", "CANCELLED", "0.0002", "8.6", "43000"),
+                             ",", Order("77", "FILLED", "1", "43000", "43000"),
+                             R"(],"has_next":false,"cursor":""})")};
+  });
+  std::unique_ptr<CoinbaseReconciler> r = Make(venue.port());
+  ASSERT_NE(r, nullptr);
+  Collect sink;
+  absl::Status s = r->Reconcile(oms_, sink);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(unauthorized.load(), 0);
+  EXPECT_EQ(r->report().venue_open_orders, 3);
+  EXPECT_EQ(r->report().foreign_orders, 1);
+  // Events in journal order of the table; collect by id.
+  auto of = [&](uint64_t id) {
+    std::vector<ExecEvent> v;
+    for (const ExecEvent& e : sink.events) {
+      if (e.client_order_id == id) v.push_back(e);
+    }
+    return v;
+  };
+  std::vector<ExecEvent> e1 = of(1);
+  ASSERT_EQ(e1.size(), 1u);
+  EXPECT_EQ(e1[0].type, ExecType::kFill);
+  EXPECT_EQ(e1[0].last_size, 40000);
+  EXPECT_EQ(e1[0].last_price, 4300000);
+  EXPECT_EQ(e1[0].cum_size, 40000);
+  EXPECT_EQ(e1[0].leaves_size, 60000);
+  EXPECT_EQ(e1[0].trade_id, UserChannelTradeId("ord-1", 40000));
+  std::vector<ExecEvent> e2 = of(2);
+  ASSERT_EQ(e2.size(), 2u);
+  EXPECT_EQ(e2[0].type, ExecType::kFill);
+  EXPECT_EQ(e2[0].last_size, 20000);
+  EXPECT_EQ(e2[1].type, ExecType::kCanceled);
+  std::vector<ExecEvent> e3 = of(3);
+  ASSERT_EQ(e3.size(), 1u);
+  EXPECT_EQ(e3[0].type, ExecType::kAck);
+  std::vector<ExecEvent> e4 = of(4);
+  ASSERT_EQ(e4.size(), 1u);
+  EXPECT_EQ(e4[0].type, ExecType::kReject);
+  EXPECT_EQ(e4[0].reject_code, static_cast<uint16_t>(oms::VenueReject::kUnknownOrder));
+  EXPECT_TRUE(of(77).empty());  // not journal-open: not ours to settle here
+  // The events apply cleanly to the recovered order manager.
+  for (const ExecEvent& e : sink.events) {
+    EXPECT_EQ(oms_.OnExec(e), oms::OmsResult::kApplied) << static_cast<int>(e.type);
+  }
+  venue.Stop();
+  EXPECT_EQ(venue.requests(), 3);  // open p1, open p2, recent
+}
+
+TEST_F(CoinbaseReconcilerTest, AnOpenOrderTheJournalCannotExplainIsDataLoss) {
+  TestHttpServer venue(server_tls_, [&](const TestHttpServer::Request& r) {
+    if (absl::StrContains(r.target, "order_status=OPEN")) {
+      return TestHttpServer::Response{
+          .body = absl::StrCat(R"({"orders":[)", Order("1", "OPEN", "0", "0", "0"), ",",
+                               Order("2", "OPEN", "0", "0", "0"), ",",
+                               Order("3", "OPEN", "0", "0", "0"), ",",
+                               Order("99", "OPEN", "0", "0", "0"), R"(],"has_next":false})")};
+    }
+    return TestHttpServer::Response{.body = R"({"orders":[],"has_next":false})"};
+  });
+  std::unique_ptr<CoinbaseReconciler> r = Make(venue.port());
+  Collect sink;
+  absl::Status s = r->Reconcile(oms_, sink);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "ord-99")) << s;
+}
+
+TEST_F(CoinbaseReconcilerTest, UnreachableOrFailingVenueIsUnavailable) {
+  Collect sink;
+  uint16_t port = 0;
+  {
+    TestHttpServer venue(server_tls_, [&](const TestHttpServer::Request&) {
+      return TestHttpServer::Response{.status = 503, .body = "maintenance"};
+    });
+    port = venue.port();
+    absl::Status s = Make(port)->Reconcile(oms_, sink);
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  }
+  // The server is gone: nothing listens on its port.
+  absl::Status s = Make(port)->Reconcile(oms_, sink);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_TRUE(sink.events.empty());
+}
+
+}  // namespace
+}  // namespace nzeza::venues::coinbase

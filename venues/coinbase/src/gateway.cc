@@ -1,0 +1,428 @@
+#include "nzeza/venues/coinbase/gateway.h"
+
+#include <ctime>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace nzeza::venues::coinbase {
+
+namespace {
+using oms::SendStatus;
+using oms::VenueReject;
+}  // namespace
+
+class CoinbaseGateway::Impl {
+ public:
+  Impl(CoinbaseGatewayOptions options, CoinbaseCredentials credentials,
+       CoinbaseInstruments instruments, TlsContext tls)
+      : options_(std::move(options)),
+        signer_(std::move(credentials)),
+        instruments_(std::move(instruments)),
+        table_(options_.max_orders),
+        decoder_(&instruments_, &table_),
+        pool_(&signer_, options_.uri_host, options_.jwt_pool),
+        records_(options_.max_in_flight),
+        http_(HttpsClientOptions{.host = options_.rest_host,
+                                 .port = options_.rest_port,
+                                 .tls_context = tls,
+                                 .connect_timeout = options_.connect_timeout,
+                                 .request_timeout = options_.request_timeout}) {
+    free_.reserve(records_.size());
+    for (size_t i = records_.size(); i > 0; --i) free_.push_back(static_cast<uint32_t>(i - 1));
+    if (options_.user_channel) {
+      ws_ = std::make_unique<WsClient>(
+          WsClientOptions{.host = options_.ws_host,
+                          .port = options_.ws_port,
+                          .target = options_.ws_target,
+                          .tls_context = tls,
+                          .connect_timeout = options_.connect_timeout},
+          WsCallbacks{.on_open = [this] { OnWsOpen(); },
+                      .on_message =
+                          [this](const char* data, size_t n, int64_t recv_ns) {
+                            if (sink_ != nullptr) (void)decoder_.Decode(data, n, recv_ns, *sink_);
+                          },
+                      .on_close = [](const absl::Status&) {}});
+    }
+  }
+
+  ~Impl() {
+    sink_ = nullptr;
+    http_.Close();
+    if (ws_) ws_->Close();
+  }
+
+  absl::Status Start() {
+    if (ws_) {
+      absl::Status s = ws_->Start();
+      if (!s.ok()) return s;
+    }
+    pool_.Refill(NowS(), static_cast<int>(2 * pool_.capacity()));
+    return absl::OkStatus();
+  }
+
+  SendStatus Send(const OrderCmd& cmd, int64_t now_ns) noexcept {
+    switch (cmd.type) {
+      case CmdType::kNew:
+        return SendNew(cmd, now_ns);
+      case CmdType::kCancel: {
+        const uint64_t id =
+            cmd.orig_client_order_id != 0 ? cmd.orig_client_order_id : cmd.client_order_id;
+        const TrackedOrder* t = table_.Find(id);
+        if (t == nullptr || t->order_id_len == 0) {
+          ++counters_.encode_errors;
+          return SendStatus::kEncodeError;
+        }
+        uint64_t ids[1] = {id};
+        std::string_view oids[1] = {t->order_id_view()};
+        return SendCancel(ids, oids, 1);
+      }
+      case CmdType::kCancelAll: {
+        uint64_t ids[kMaxCancelBatch];
+        std::string_view oids[kMaxCancelBatch];
+        size_t n = 0;
+        SendStatus result = SendStatus::kSent;
+        bool any = false;
+        table_.ForEach([&](const TrackedOrder& t) {
+          if (t.order_id_len == 0 || result != SendStatus::kSent) return;
+          ids[n] = t.client_order_id;
+          oids[n] = t.order_id_view();
+          if (++n == kMaxCancelBatch) {
+            result = SendCancel(ids, oids, n);
+            any = true;
+            n = 0;
+          }
+        });
+        if (n > 0 && result == SendStatus::kSent) {
+          result = SendCancel(ids, oids, n);
+          any = true;
+        }
+        return any ? result : SendStatus::kSent;  // nothing working: nothing to send
+      }
+      case CmdType::kReplace:
+        break;
+    }
+    ++counters_.encode_errors;
+    return SendStatus::kEncodeError;
+  }
+
+  int Poll(oms::ExecSink& sink) noexcept {
+    sink_ = &sink;
+    int work = http_.Poll();
+    if (ws_) work += ws_->Poll();
+    sink_ = nullptr;
+    if (work == 0 && options_.pool_mints_per_idle_poll > 0) {
+      work += pool_.Refill(NowS(), options_.pool_mints_per_idle_poll);
+    }
+    return work;
+  }
+
+  bool ready() const noexcept { return ws_ == nullptr || ws_->state() == WsClient::State::kOpen; }
+
+  bool TrackRecovered(uint64_t id, InstrumentId instrument, Side side, int64_t size, int64_t cum,
+                      std::string_view venue_order_id) {
+    TrackedOrder* t = table_.Insert(id);
+    if (t == nullptr) return false;
+    t->instrument = instrument;
+    t->side = side;
+    t->size = size;
+    t->cum_size = cum;
+    t->acked = true;
+    t->set_order_id(venue_order_id);
+    return true;
+  }
+
+  bool needs_reconcile() const noexcept { return decoder_.gap_pending(); }
+  void ClearReconcile() noexcept { decoder_.ClearGap(); }
+  const CoinbaseGatewayCounters& counters() const noexcept { return counters_; }
+  const UserChannelCounters& user_counters() const noexcept { return decoder_.counters(); }
+  const JwtPoolCounters& pool_counters() const noexcept { return pool_.counters(); }
+  const HttpsCounters& https_counters() const noexcept { return http_.counters(); }
+  size_t working() const noexcept { return table_.size(); }
+
+ private:
+  enum class Kind : uint8_t { kNew, kCancel };
+  struct Record {
+    Kind kind = Kind::kNew;
+    uint32_t count = 0;
+    uint64_t client_ids[kMaxCancelBatch] = {};
+  };
+
+  int64_t NowS() const {
+    return options_.unix_now_s ? options_.unix_now_s() : static_cast<int64_t>(std::time(nullptr));
+  }
+
+  void OnWsOpen() {
+    ++counters_.user_channel_connects;
+    decoder_.ResetSequence();
+    absl::StatusOr<std::string> jwt = signer_.SignWebSocket(NowS());
+    if (!jwt.ok()) return;
+    char frame[kMaxSubscribeBytes];
+    const size_t n = EncodeUserSubscribe(*jwt, frame, sizeof(frame));
+    if (n > 0) ws_->Send(std::string(frame, n));
+  }
+
+  // A pooled token, or one signed inline (counted). Empty on signing failure.
+  std::string_view Token(CoinbaseEndpoint e) noexcept {
+    const int64_t now = NowS();
+    std::string_view t = pool_.Take(e, now);
+    if (!t.empty()) return t;
+    ++counters_.inline_signs;
+    const size_t n = signer_.SignInto(EndpointMethod(e), options_.uri_host, EndpointPath(e), now,
+                                      inline_token_, sizeof(inline_token_));
+    return {inline_token_, n};
+  }
+
+  SendStatus Dispatch(CoinbaseEndpoint e, std::string_view body, uint32_t record) noexcept {
+    const std::string_view jwt = Token(e);
+    size_t len = 0;
+    if (jwt.empty() ||
+        EncodeHttpRequest(EndpointMethod(e), EndpointPath(e), options_.uri_host, jwt, body,
+                          request_, sizeof(request_), &len) != EncodeError::kOk) {
+      ++counters_.encode_errors;
+      return SendStatus::kEncodeError;
+    }
+    try {
+      HttpRequest r;
+      r.method = HttpMethod::kPost;
+      r.target = std::string(EndpointPath(e));
+      r.raw.assign(request_, len);
+      absl::Status s = http_.Request(
+          std::move(r), [this, record](const HttpResponse& resp) { OnResponse(record, resp); });
+      if (!s.ok()) {
+        ++counters_.encode_errors;
+        return SendStatus::kEncodeError;
+      }
+    } catch (...) {  // allocation failure: nothing was queued
+      return SendStatus::kQueueFull;
+    }
+    ++counters_.sent;
+    return SendStatus::kSent;
+  }
+
+  SendStatus SendNew(const OrderCmd& cmd, int64_t now_ns) noexcept {
+    const CoinbaseInstrument* inst = instruments_.Find(cmd.instrument);
+    size_t body_len = 0;
+    if (inst == nullptr ||
+        EncodeCreateOrderBody(cmd, *inst, body_, sizeof(body_), &body_len) != EncodeError::kOk) {
+      ++counters_.encode_errors;
+      return SendStatus::kEncodeError;
+    }
+    if (free_.empty()) return SendStatus::kQueueFull;
+    TrackedOrder* t = table_.Insert(cmd.client_order_id);
+    if (t == nullptr) {
+      // Either a duplicate id (a bug upstream) or the table is full.
+      if (table_.Find(cmd.client_order_id) != nullptr) {
+        ++counters_.encode_errors;
+        return SendStatus::kEncodeError;
+      }
+      return SendStatus::kQueueFull;
+    }
+    t->instrument = cmd.instrument;
+    t->side = cmd.side;
+    t->size = cmd.size;
+    t->strategy_id = cmd.strategy_id;
+    t->intent_id = cmd.intent_id;
+    t->sent_ns = now_ns;
+    const uint32_t rec = free_.back();
+    records_[rec].kind = Kind::kNew;
+    records_[rec].count = 1;
+    records_[rec].client_ids[0] = cmd.client_order_id;
+    const SendStatus s =
+        Dispatch(CoinbaseEndpoint::kCreateOrder, std::string_view(body_, body_len), rec);
+    if (s != SendStatus::kSent) {
+      table_.Erase(cmd.client_order_id);
+      return s;
+    }
+    free_.pop_back();
+    return s;
+  }
+
+  SendStatus SendCancel(const uint64_t* ids, const std::string_view* oids, size_t n) noexcept {
+    if (free_.empty()) return SendStatus::kQueueFull;
+    size_t body_len = 0;
+    if (EncodeBatchCancelBody({oids, n}, body_, sizeof(body_), &body_len) != EncodeError::kOk) {
+      ++counters_.encode_errors;
+      return SendStatus::kEncodeError;
+    }
+    const uint32_t rec = free_.back();
+    records_[rec].kind = Kind::kCancel;
+    records_[rec].count = static_cast<uint32_t>(n);
+    for (size_t i = 0; i < n; ++i) records_[rec].client_ids[i] = ids[i];
+    const SendStatus s =
+        Dispatch(CoinbaseEndpoint::kBatchCancel, std::string_view(body_, body_len), rec);
+    if (s == SendStatus::kSent) free_.pop_back();
+    return s;
+  }
+
+  ExecEvent Base(uint64_t id, const HttpResponse& resp) const noexcept {
+    ExecEvent ev;
+    ev.client_order_id = id;
+    ev.times.recv_ns = resp.recv_ns;
+    ev.times.sent_ns = resp.sent_ns;
+    if (const TrackedOrder* t = table_.Find(id)) {
+      ev.side = t->side;
+      ev.instrument = t->instrument;
+      ev.strategy_id = t->strategy_id;
+      ev.intent_id = t->intent_id;
+      ev.times.sent_ns = t->sent_ns;
+      ev.cum_size = t->cum_size;
+      ev.leaves_size = t->size - t->cum_size;
+    }
+    return ev;
+  }
+
+  void OnResponse(uint32_t rec, const HttpResponse& resp) {
+    free_.push_back(rec);
+    Record& r = records_[rec];
+    if (sink_ == nullptr) return;  // closing
+    if (r.kind == Kind::kNew) {
+      OnCreateResponse(r.client_ids[0], resp);
+    } else {
+      OnCancelResponse(r, resp);
+    }
+  }
+
+  void OnCreateResponse(uint64_t id, const HttpResponse& resp) {
+    ExecEvent ev = Base(id, resp);
+    TrackedOrder* t = table_.Find(id);
+    if (!resp.transport.ok()) {
+      ev.type = ExecType::kReject;
+      const bool timeout = resp.transport.code() == absl::StatusCode::kDeadlineExceeded;
+      ev.reject_code =
+          static_cast<uint16_t>(timeout ? VenueReject::kTimeout : VenueReject::kVenueUnavailable);
+      if (timeout) ++counters_.timeouts;
+      ++counters_.rejects;
+      sink_->OnExec(ev);  // stays tracked: its fate is settled by the user channel/reconciliation
+      return;
+    }
+    CreateOrderResponse cr;
+    if (DecodeCreateOrderResponse(resp.status, resp.body.data(), resp.body.size(), &cr) !=
+        DecodeError::kOk) {
+      ++counters_.malformed_responses;
+    }
+    if (cr.success) {
+      if (t == nullptr || t->acked) return;  // the user channel was first
+      t->set_order_id(cr.order_id_view());
+      t->acked = true;
+      ev.type = ExecType::kAck;
+      ++counters_.acks;
+      sink_->OnExec(ev);
+      return;
+    }
+    ev.type = ExecType::kReject;
+    ev.reject_code = static_cast<uint16_t>(cr.reject);
+    ev.leaves_size = 0;
+    ++counters_.rejects;
+    if (cr.reject != VenueReject::kMalformedResponse) table_.Erase(id);
+    sink_->OnExec(ev);
+  }
+
+  void OnCancelResponse(const Record& r, const HttpResponse& resp) {
+    VenueReject all = VenueReject::kNone;
+    static BatchCancelResponse decoded;  // order stage thread only (large: not on the stack)
+    if (!resp.transport.ok()) {
+      all = resp.transport.code() == absl::StatusCode::kDeadlineExceeded
+                ? VenueReject::kTimeout
+                : VenueReject::kVenueUnavailable;
+    } else if (DecodeBatchCancelResponse(resp.status, resp.body.data(), resp.body.size(),
+                                         &decoded) != DecodeError::kOk) {
+      ++counters_.malformed_responses;
+      all = VenueReject::kMalformedResponse;
+    } else if (decoded.reject != VenueReject::kNone) {
+      all = decoded.reject;
+    }
+    for (uint32_t i = 0; i < r.count; ++i) {
+      VenueReject why = all;
+      if (why == VenueReject::kNone) {
+        // Find this order's result by venue id.
+        const TrackedOrder* t = table_.Find(r.client_ids[i]);
+        why = VenueReject::kUnknownOrder;  // no result for it at all
+        for (uint32_t k = 0; k < decoded.count && t != nullptr; ++k) {
+          if (decoded.results[k].order_id_view() == t->order_id_view()) {
+            why = decoded.results[k].reject;
+            break;
+          }
+        }
+        if (t == nullptr) why = VenueReject::kNone;  // already done: the channel said so
+      }
+      if (why == VenueReject::kNone) continue;
+      ExecEvent ev = Base(r.client_ids[i], resp);
+      ev.type = ExecType::kCancelReject;
+      ev.reject_code = static_cast<uint16_t>(why);
+      ++counters_.cancel_rejects;
+      sink_->OnExec(ev);
+    }
+  }
+
+  CoinbaseGatewayOptions options_;
+  JwtSigner signer_;
+  CoinbaseInstruments instruments_;
+  CoinbaseOrderTable table_;
+  UserChannelDecoder decoder_;
+  JwtPool pool_;
+  std::vector<Record> records_;
+  std::vector<uint32_t> free_;
+  CoinbaseGatewayCounters counters_;
+  oms::ExecSink* sink_ = nullptr;
+  char body_[kMaxBodyBytes * 16];  // a 100-id batch_cancel is ~4 KiB
+  char request_[kMaxRequestBytes * 4 + kMaxBodyBytes * 16];
+  char inline_token_[kMaxJwtBytes];
+  // Declared last: destroyed first (their callbacks use the members above).
+  HttpsClient http_;
+  std::unique_ptr<WsClient> ws_;
+};
+
+absl::StatusOr<std::unique_ptr<CoinbaseGateway>> CoinbaseGateway::Create(
+    CoinbaseGatewayOptions options, CoinbaseCredentials credentials,
+    CoinbaseInstruments instruments) {
+  if (options.rest_host.empty() || (options.user_channel && options.ws_host.empty())) {
+    return absl::InvalidArgumentError("Coinbase gateway: rest_host and ws_host must be set");
+  }
+  if (instruments.size() == 0) {
+    return absl::InvalidArgumentError("Coinbase gateway: the instrument table is empty");
+  }
+  if (options.max_in_flight == 0 || options.max_orders == 0) {
+    return absl::InvalidArgumentError("Coinbase gateway: max_orders and max_in_flight must be > 0");
+  }
+  if (options.uri_host.empty()) options.uri_host = options.rest_host;
+  absl::StatusOr<TlsContext> tls = MakeClientTlsContext(options.tls);
+  if (!tls.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Coinbase gateway TLS options: ", tls.status().message()));
+  }
+  return std::unique_ptr<CoinbaseGateway>(new CoinbaseGateway(std::make_unique<Impl>(
+      std::move(options), std::move(credentials), std::move(instruments), *tls)));
+}
+
+CoinbaseGateway::CoinbaseGateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CoinbaseGateway::~CoinbaseGateway() = default;
+absl::Status CoinbaseGateway::Start() { return impl_->Start(); }
+oms::SendStatus CoinbaseGateway::Send(const OrderCmd& cmd, int64_t now_ns) noexcept {
+  return impl_->Send(cmd, now_ns);
+}
+int CoinbaseGateway::Poll(oms::ExecSink& sink) noexcept { return impl_->Poll(sink); }
+bool CoinbaseGateway::ready() const noexcept { return impl_->ready(); }
+bool CoinbaseGateway::TrackRecovered(uint64_t client_order_id, InstrumentId instrument, Side side,
+                                     int64_t size, int64_t cum_size,
+                                     std::string_view venue_order_id) {
+  return impl_->TrackRecovered(client_order_id, instrument, side, size, cum_size, venue_order_id);
+}
+bool CoinbaseGateway::needs_reconcile() const noexcept { return impl_->needs_reconcile(); }
+void CoinbaseGateway::ClearReconcile() noexcept { impl_->ClearReconcile(); }
+const CoinbaseGatewayCounters& CoinbaseGateway::counters() const noexcept {
+  return impl_->counters();
+}
+const UserChannelCounters& CoinbaseGateway::user_channel_counters() const noexcept {
+  return impl_->user_counters();
+}
+const JwtPoolCounters& CoinbaseGateway::jwt_pool_counters() const noexcept {
+  return impl_->pool_counters();
+}
+const HttpsCounters& CoinbaseGateway::https_counters() const noexcept {
+  return impl_->https_counters();
+}
+size_t CoinbaseGateway::working_orders() const noexcept { return impl_->working(); }
+
+}  // namespace nzeza::venues::coinbase

@@ -1,0 +1,274 @@
+#include "nzeza/venues/coinbase/reconciler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <thread>
+#include <utility>
+
+#include <nzeza/core/decimal.h>
+#include <nzeza/net/https_client.h>
+#include "absl/strings/str_cat.h"
+#include "nzeza/venues/coinbase/orders.h"
+#include "nzeza/venues/coinbase/user_channel.h"
+
+namespace nzeza::venues::coinbase {
+
+class CoinbaseReconciler::Impl {
+ public:
+  Impl(CoinbaseReconcilerOptions options, CoinbaseCredentials credentials,
+       CoinbaseInstruments instruments, TlsContext tls)
+      : options_(std::move(options)),
+        signer_(std::move(credentials)),
+        instruments_(std::move(instruments)),
+        http_(HttpsClientOptions{.host = options_.rest_host,
+                                 .port = options_.rest_port,
+                                 .tls_context = std::move(tls),
+                                 .connect_timeout = options_.request_timeout,
+                                 .request_timeout = options_.request_timeout}) {}
+
+  absl::Status Run(const oms::OrderManager& oms, oms::ExecSink& sink, ReconcileReport* report) {
+    *report = ReconcileReport{};
+    deadline_ = std::chrono::steady_clock::now() +
+                std::chrono::nanoseconds(absl::ToInt64Nanoseconds(options_.timeout));
+    // 1. Open orders at the venue.
+    std::map<uint64_t, VenueOrder> venue;  // ours, by client id
+    absl::Status s = FetchOrders("order_status=OPEN", 1 << 20, [&](VenueOrder o) {
+      ++report->venue_open_orders;
+      uint64_t id = 0;
+      if (!ParseClientOrderId(o.client_order_id, &id)) {
+        ++report->foreign_orders;
+        return;
+      }
+      venue.emplace(id, std::move(o));
+    });
+    if (!s.ok()) return s;
+    std::string data_loss;
+    for (const auto& [id, o] : venue) {
+      const oms::Order* known = oms.Find(id);
+      if (known == nullptr || !oms::IsOpen(known->state)) {
+        absl::StrAppend(&data_loss, data_loss.empty() ? "" : "; ", "venue order ", o.order_id,
+                        " (client id ", id, ") is open at the venue but not in the journal");
+      }
+    }
+    // 2. Journal-open orders the venue does not list as open: look in the recent orders.
+    std::vector<uint64_t> missing;
+    oms.ForEachOrder([&](const oms::Order& o) {
+      if (oms::IsOpen(o.state) && venue.find(o.client_order_id) == venue.end()) {
+        missing.push_back(o.client_order_id);
+      }
+    });
+    if (!missing.empty()) {
+      s = FetchOrders("", options_.max_pages, [&](VenueOrder o) {
+        uint64_t id = 0;
+        if (ParseClientOrderId(o.client_order_id, &id) &&
+            std::find(missing.begin(), missing.end(), id) != missing.end()) {
+          venue.emplace(id, std::move(o));
+        }
+      });
+      if (!s.ok()) return s;
+    }
+    // 3. The differences.
+    oms.ForEachOrder([&](const oms::Order& o) {
+      if (!oms::IsOpen(o.state)) return;
+      auto it = venue.find(o.client_order_id);
+      if (it == venue.end()) {
+        if (o.state == oms::OrderState::kPendingNew) {
+          ExecEvent ev = Base(o);
+          ev.type = ExecType::kReject;
+          ev.reject_code = static_cast<uint16_t>(oms::VenueReject::kUnknownOrder);
+          ev.leaves_size = 0;
+          sink.OnExec(ev);
+          ++report->unknown;
+        } else {
+          absl::StrAppend(&data_loss, data_loss.empty() ? "" : "; ", "client id ",
+                          o.client_order_id, " was acknowledged but the venue does not know it");
+        }
+        return;
+      }
+      Apply(o, it->second, sink, report, &data_loss);
+    });
+    if (!data_loss.empty()) return absl::DataLossError("Coinbase reconciliation: " + data_loss);
+    return absl::OkStatus();
+  }
+
+ private:
+  static ExecEvent Base(const oms::Order& o) {
+    ExecEvent ev;
+    ev.client_order_id = o.client_order_id;
+    ev.side = o.side;
+    ev.instrument = o.instrument;
+    ev.strategy_id = o.strategy_id;
+    ev.cum_size = o.cum_size;
+    ev.leaves_size = o.leaves();
+    return ev;
+  }
+
+  void Apply(const oms::Order& o, const VenueOrder& v, oms::ExecSink& sink, ReconcileReport* report,
+             std::string* data_loss) {
+    const CoinbaseInstrument* inst = instruments_.Find(o.instrument);
+    if (inst == nullptr) {
+      absl::StrAppend(data_loss, data_loss->empty() ? "" : "; ", "client id ", o.client_order_id,
+                      ": instrument ", o.instrument, " is not in the Coinbase table");
+      return;
+    }
+    if (o.state == oms::OrderState::kPendingNew && v.status != CoinbaseOrderStatus::kFailed &&
+        v.status != CoinbaseOrderStatus::kPending) {
+      ExecEvent ack = Base(o);
+      ack.type = ExecType::kAck;
+      sink.OnExec(ack);
+      ++report->acks;
+    }
+    int64_t cum = 0;
+    if (!v.filled_size.empty() &&
+        ParseDecimal(v.filled_size.data(), v.filled_size.size(), inst->size_scale,
+                     Signedness::kUnsigned, &cum) != DecimalError::kOk) {
+      absl::StrAppend(data_loss, data_loss->empty() ? "" : "; ", "order ", v.order_id,
+                      ": filled_size \"", v.filled_size, "\" does not parse");
+      return;
+    }
+    int64_t filled = o.cum_size;
+    if (cum > o.cum_size) {
+      const int64_t delta = cum - o.cum_size;
+      ExecEvent fill = Base(o);
+      fill.type = ExecType::kFill;
+      fill.last_size = delta;
+      fill.cum_size = cum;
+      fill.leaves_size = o.size > cum ? o.size - cum : 0;
+      // The venue's average fill price (per-fill prices are not in the order record).
+      int64_t value = 0;
+      int64_t avg = 0;
+      const bool have_value = !v.filled_value.empty() &&
+                              ParseDecimal(v.filled_value.data(), v.filled_value.size(),
+                                           inst->price_scale + inst->size_scale,
+                                           Signedness::kUnsigned, &value) == DecimalError::kOk;
+      const bool have_avg =
+          !v.average_filled_price.empty() &&
+          ParseDecimal(v.average_filled_price.data(), v.average_filled_price.size(),
+                       inst->price_scale, Signedness::kUnsigned, &avg) == DecimalError::kOk;
+      if (have_value) {
+        fill.last_price = static_cast<int64_t>((static_cast<__int128>(value) + cum / 2) / cum);
+      } else if (have_avg) {
+        fill.last_price = avg;
+      }
+      fill.trade_id = UserChannelTradeId(v.order_id, cum);
+      sink.OnExec(fill);
+      ++report->fills;
+      filled = cum;
+    }
+    ExecEvent done = Base(o);
+    done.cum_size = filled;
+    done.leaves_size = 0;
+    switch (v.status) {
+      case CoinbaseOrderStatus::kCancelled:
+        done.type = ExecType::kCanceled;
+        break;
+      case CoinbaseOrderStatus::kExpired:
+        done.type = ExecType::kExpired;
+        break;
+      case CoinbaseOrderStatus::kFailed:
+        done.type = ExecType::kReject;
+        done.reject_code = static_cast<uint16_t>(oms::VenueReject::kUnknown);
+        break;
+      default:
+        return;  // open, pending, filled (the fill completed it)
+    }
+    sink.OnExec(done);
+    ++report->done;
+  }
+
+  int64_t NowS() const {
+    return options_.unix_now_s ? options_.unix_now_s() : static_cast<int64_t>(std::time(nullptr));
+  }
+
+  template <typename F>
+  absl::Status FetchOrders(const std::string& filter, int max_pages, F&& each) {
+    static constexpr std::string_view kPath = "/api/v3/brokerage/orders/historical/batch";
+    std::string cursor;
+    for (int page = 0; page < max_pages; ++page) {
+      std::string target = std::string(kPath) + "?limit=1000";
+      if (!filter.empty()) absl::StrAppend(&target, "&", filter);
+      if (!cursor.empty()) absl::StrAppend(&target, "&cursor=", cursor);
+      absl::StatusOr<std::string> body = Get(kPath, target);
+      if (!body.ok()) return body.status();
+      absl::StatusOr<ListOrdersPage> p = DecodeListOrders(*body);
+      if (!p.ok()) return p.status();
+      for (VenueOrder& o : p->orders) each(std::move(o));
+      if (!p->has_next || p->cursor.empty()) return absl::OkStatus();
+      cursor = p->cursor;
+    }
+    return absl::OkStatus();
+  }
+
+  // One signed GET; the JWT's uri names the path without the query (as Coinbase specifies).
+  absl::StatusOr<std::string> Get(std::string_view path, const std::string& target) {
+    absl::StatusOr<std::string> jwt = signer_.Sign("GET", options_.uri_host, path, NowS());
+    if (!jwt.ok()) return absl::InternalError("Coinbase reconciliation: signing failed");
+    std::string raw(kMaxRequestBytes + target.size(), '\0');
+    size_t len = 0;
+    if (EncodeHttpRequest("GET", target, options_.uri_host, *jwt, "", raw.data(), raw.size(),
+                          &len) != EncodeError::kOk) {
+      return absl::InternalError("Coinbase reconciliation: request does not encode");
+    }
+    raw.resize(len);
+    bool done = false;
+    absl::Status result;
+    std::string body;
+    absl::Status q = http_.Request(
+        HttpRequest{.method = HttpMethod::kGet, .target = target, .raw = std::move(raw)},
+        [&](const HttpResponse& r) {
+          done = true;
+          if (!r.transport.ok()) {
+            result = absl::UnavailableError(
+                absl::StrCat("Coinbase reconciliation: ", r.transport.message()));
+          } else if (r.status != 200) {
+            result = absl::UnavailableError(
+                absl::StrCat("Coinbase reconciliation: GET ", std::string(path), " answered HTTP ",
+                             r.status, ": ", std::string(r.body.substr(0, 200))));
+          } else {
+            body = std::string(r.body);
+          }
+        });
+    if (!q.ok()) return q;
+    while (!done) {
+      if (std::chrono::steady_clock::now() > deadline_) {
+        http_.Close();  // runs the callback (Cancelled)
+        return absl::UnavailableError("Coinbase reconciliation timed out");
+      }
+      if (http_.Poll() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!result.ok()) return result;
+    return body;
+  }
+
+  CoinbaseReconcilerOptions options_;
+  JwtSigner signer_;
+  CoinbaseInstruments instruments_;
+  std::chrono::steady_clock::time_point deadline_;
+  HttpsClient http_;
+};
+
+absl::StatusOr<std::unique_ptr<CoinbaseReconciler>> CoinbaseReconciler::Create(
+    CoinbaseReconcilerOptions options, CoinbaseCredentials credentials,
+    CoinbaseInstruments instruments) {
+  if (options.rest_host.empty()) {
+    return absl::InvalidArgumentError("Coinbase reconciler: rest_host is empty");
+  }
+  if (options.uri_host.empty()) options.uri_host = options.rest_host;
+  absl::StatusOr<TlsContext> tls = MakeClientTlsContext(options.tls);
+  if (!tls.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Coinbase reconciler TLS options: ", tls.status().message()));
+  }
+  return std::unique_ptr<CoinbaseReconciler>(new CoinbaseReconciler(std::make_unique<Impl>(
+      std::move(options), std::move(credentials), std::move(instruments), *tls)));
+}
+
+CoinbaseReconciler::CoinbaseReconciler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CoinbaseReconciler::~CoinbaseReconciler() = default;
+absl::Status CoinbaseReconciler::Reconcile(const oms::OrderManager& oms, oms::ExecSink& sink) {
+  return impl_->Run(oms, sink, &report_);
+}
+
+}  // namespace nzeza::venues::coinbase
