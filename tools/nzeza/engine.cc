@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -227,6 +228,7 @@ class EngineImpl final : public Engine {
   int64_t started_ns_ = 0;
   int64_t stopped_ns_ = 0;
   bool shut_down_ = false;
+  std::optional<sim::AccountView> venue_account_;
   uint64_t recovered_cancels_ = 0;
 };
 
@@ -606,7 +608,13 @@ absl::Status EngineImpl::Shutdown(absl::Duration cancel_timeout) {
   if (feed_ != nullptr) feed_->Close();
   absl::Status st;
   if (journal_ != nullptr) st = journal_->Close();
-  if (sim_ != nullptr) sim_->Stop();
+  if (sim_ != nullptr) {
+    // Give the venue a moment to publish the last cancels, then read our account there.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    absl::StatusOr<sim::AccountView> acct = sim_->Account(kSimKeyName);
+    if (acct.ok()) venue_account_ = *acct;
+    sim_->Stop();
+  }
   return st;
 }
 
@@ -627,6 +635,20 @@ RunSummary EngineImpl::Summary() const {
     ps.realized_pnl = NotionalText(p.realized, nscale);
     if (risk_core_ != nullptr && i == 0 && cfg_.instruments.size() == 1) {
       ps.unrealized_pnl = NotionalText(risk_core_->unrealized_pnl(), cfg_.risk.notional_scale);
+    }
+    if (venue_account_.has_value()) {
+      for (const sim::AccountView::Product& vp : venue_account_->products) {
+        if (vp.product_id != in.symbol) continue;
+        // The venue writes positions at its own scale; compare as numbers, print canonically.
+        Decimal d;
+        if (Decimal::Parse(vp.base_position, in.size_scale, Signedness::kSigned, &d) ==
+            DecimalError::kOk) {
+          ps.venue_position = std::string(b, FormatDecimal(d.mantissa(), in.size_scale, b));
+        } else {
+          ps.venue_position = vp.base_position;
+        }
+        ps.venue_open_orders = vp.open_orders;
+      }
     }
     s.positions.push_back(ps);
   }

@@ -87,11 +87,12 @@ std::string FormatSummaryText(const RunSummary& s) {
   absl::StrAppendFormat(&out, "  %-14s %12s\n", "kill switch", s.killed ? "engaged" : "off");
 
   if (!s.positions.empty()) {
-    const std::vector<std::string> head = {"instrument", "position", "avg price", "realized",
-                                           "unrealized"};
+    const std::vector<std::string> head = {"instrument", "position",   "avg price",
+                                           "realized",   "unrealized", "venue position"};
     std::vector<std::vector<std::string>> rows;
     for (const PositionSummary& p : s.positions) {
-      rows.push_back({p.instrument, p.position, p.avg_price, p.realized_pnl, p.unrealized_pnl});
+      rows.push_back({p.instrument, p.position, p.avg_price, p.realized_pnl, p.unrealized_pnl,
+                      p.venue_position.empty() ? "-" : p.venue_position});
     }
     std::vector<size_t> w(head.size());
     for (size_t c = 0; c < head.size(); ++c) {
@@ -157,6 +158,13 @@ std::string FormatSummaryJson(const RunSummary& s) {
     AppendJsonString(&out, p.realized_pnl);
     out.append(",\"unrealized_pnl\":");
     AppendJsonString(&out, p.unrealized_pnl);
+    if (!p.venue_position.empty()) {
+      out.append(",\"venue_position\":");
+      AppendJsonString(&out, p.venue_position);
+    }
+    if (p.venue_open_orders >= 0) {
+      absl::StrAppend(&out, ",\"venue_open_orders\":", p.venue_open_orders);
+    }
     out.push_back('}');
   }
   out.append("],\"latency_ns\":{");

@@ -41,6 +41,10 @@ struct PositionSummary {
   std::string avg_price = "0";       // average entry price of the open position
   std::string realized_pnl = "0";    // quote currency
   std::string unrealized_pnl = "0";  // at the last mid
+  // What the venue reports for our account at the end (the embedded simulated venue; "" when
+  // not known): its position and working orders. The engine's position must equal it.
+  std::string venue_position = {};
+  int64_t venue_open_orders = -1;  // -1: not known
 };
 
 struct StageLatency {
