@@ -1,34 +1,18 @@
 #!/usr/bin/env bash
-# The main job: the README's first command.
+# The main job, the README's first command: builds the engine (Release) and runs it. With no
+# configuration it starts the embedded simulated venue on loopback (TLS, a generated certificate
+# trusted through the explicit CA option), trades against it with the market maker for 30 s,
+# printing a status line every second and a summary at the end (messages, books, signals,
+# orders, fills, rejects, breaker trips, positions next to the venue's, per-stage latency).
 #
-# Until the engine process exists it builds the Release tree and runs the benchmark suites (core:
-# ring, decimal, histogram, clock; book; risk; oms), each against its peers in the same binary
-# (repetitions randomly interleaved, so a slow spell of this noisy 2-vCPU VM hits every
-# contender), then prints the comparison table with the targets from docs/perf-log.md. Raw results: build/bench-<suite>.json
-# (JSON) and build/bench-<suite>.txt (console).
+#   bash scripts/run.sh                                   # 30 s against the embedded venue
+#   bash scripts/run.sh --duration 10 --summary-json s.json
+#   bash scripts/run.sh --config nzeza.toml --duration 0  # until Ctrl-C (SIGINT: cancel, flush, exit 0)
 #
-# Environment: NZEZA_BENCH_REPETITIONS (default 11; medians are reported),
-#              NZEZA_BENCH_FILTER (a Google Benchmark regex, default all).
+# The journal goes to ./nzeza-journal (configurable). The benchmark suites: scripts/bench.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-
-repetitions=${NZEZA_BENCH_REPETITIONS:-11}
-filter=${NZEZA_BENCH_FILTER:-.}
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ >/dev/null
-suites=(core book risk oms feeds_binance feeds_coinbase feeds_dydx)
-cmake --build build/release --target "${suites[@]/#/nzeza_bench_}" -j"$(nproc)"
-
-outs=()
-for suite in "${suites[@]}"; do
-  bin=$(find build/release/bench -type f -name "nzeza_bench_$suite" | head -1)
-  out=build/bench-$suite.json
-  echo "running nzeza_bench_$suite ($repetitions interleaved repetitions); output: build/bench-$suite.txt"
-  "$bin" --benchmark_filter="$filter" \
-    --benchmark_repetitions="$repetitions" --benchmark_enable_random_interleaving=true \
-    --benchmark_report_aggregates_only=true --benchmark_min_time=0.15 \
-    --benchmark_out="$out" --benchmark_out_format=json >"build/bench-$suite.txt" 2>&1 ||
-    { cat "build/bench-$suite.txt"; exit 1; }
-  outs+=("$out")
-done
-python3 bench/compare.py "${outs[@]}"
+cmake --build build/release --target nzeza nzeza-sim -j"$(nproc)" >/dev/null
+exec build/release/tools/nzeza/nzeza "$@"

@@ -1,7 +1,11 @@
 #include "engine.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <cerrno>
 
 #include <atomic>
 #include <cstdio>
@@ -416,9 +420,19 @@ absl::Status EngineImpl::Recover(cb::CoinbaseCredentials& creds,
                                  const cb::CoinbaseInstruments& instruments,
                                  const TlsClientOptions& tls) {
   if (!cfg_.journal.enabled) return absl::OkStatus();
+  oms::JournalOptions jo = cfg_.journal.options;
+  if (sim_ != nullptr) {
+    // The embedded venue lives and dies with this process, so its orders and positions do too:
+    // each run journals into its own directory under the configured one (kept for inspection),
+    // rather than recovering state a fresh venue has never seen.
+    if (mkdir(jo.dir.c_str(), 0750) != 0 && errno != EEXIST) {
+      return absl::InternalError(absl::StrCat("cannot create journal directory ", jo.dir));
+    }
+    jo.dir = absl::StrCat(jo.dir, "/sim-", WallClock::NowNanos() / 1'000'000'000, "-", getpid());
+  }
   oms::RecoveryReport report;
   absl::StatusOr<std::unique_ptr<oms::Journal>> j =
-      oms::OpenAndRecover(cfg_.journal.options, WallClock::NowNanos(), &oms_, &report);
+      oms::OpenAndRecover(jo, WallClock::NowNanos(), &oms_, &report);
   if (!j.ok()) return j.status();
   journal_ = std::move(*j);
   if (report.torn_tail) {
