@@ -87,6 +87,42 @@ std::string Http(int port, const std::string& method, const std::string& path) {
   return resp;
 }
 
+// The embedded venue's admin port, from the engine's start-up log line.
+int AdminPort(const std::string& log) {
+  const size_t at = log.find(", admin ");
+  return at == std::string::npos ? 0 : std::atoi(log.c_str() + at + 8);
+}
+
+// A request with an empty body (the sim's admin endpoint takes the fault in the query string).
+std::string Request(int port, const std::string& method, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string resp;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
+    const std::string req = method + " " + path +
+                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
+                            "Connection: close\r\n\r\n";
+    if (::send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size())) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) resp.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return resp;
+}
+
+// The number after the last `key=` in text (status lines: "ord=12"), or -1.
+int64_t LastCount(const std::string& text, const std::string& key) {
+  const size_t at = text.rfind(key + "=");
+  return at == std::string::npos ? -1 : std::atoll(text.c_str() + at + key.size() + 1);
+}
+
 std::string Config(const TempDir& dir, int ops_port) {
   return "[journal]\ndir = \"" + dir.path() +
          "/journal\"\n[ops]\nport = " + std::to_string(ops_port) +
@@ -186,6 +222,69 @@ TEST(NzezaEngine, KillSwitchThroughTheOperationsEndpointStopsTrading) {
   EXPECT_NE(Http(port, "POST", "/resume").find("200 OK"), std::string::npos);
   c.Signal(SIGINT);
   EXPECT_EQ(c.Wait(20'000), 0) << c.err();
+}
+
+// A stalled feed trips the breaker (feed stale): no new orders while it is open and the working
+// ones are canceled; once data flows again and the cooldown passes, trading resumes.
+TEST(NzezaEngine, FeedStallTripsTheBreakerAndTradingResumesAfterTheCooldown) {
+  TempDir dir;
+  const std::string cfg = dir.Write(
+      "nzeza.toml", Config(dir, 0) + "[breaker]\nstale_after_ms = 300\ncooldown_ms = 1000\n");
+  ChildProcess c(NZEZA_BIN, {"--config", cfg, "--duration", "0"});
+  ASSERT_TRUE(c.started());
+  ASSERT_TRUE(c.WaitForOutput("t=2", 30'000)) << c.err();
+  const int admin = AdminPort(c.err());
+  ASSERT_NE(admin, 0) << c.err();
+  const int64_t orders_before = LastCount(c.out(), "ord");
+  ASSERT_GT(orders_before, 0) << c.out();
+  EXPECT_NE(Request(admin, "POST", "/admin/fault?type=stall&ms=2500").find("200 OK"),
+            std::string::npos);
+  ASSERT_TRUE(c.WaitForOutput("breaker=open", 5'000)) << c.out();
+  // While open: the order count does not move (cancels may), and nothing is left working.
+  const int64_t orders_open = LastCount(c.out(), "ord");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  const std::string account = Request(
+      admin, "GET", "/admin/account?key=organizations%2Fnzeza-embedded-sim%2FapiKeys%2Fengine");
+  EXPECT_NE(account.find("\"open_orders\":0"), std::string::npos) << account;
+  ASSERT_TRUE(c.WaitForOutput("breaker=open", 1000));
+  EXPECT_EQ(LastCount(c.out(), "ord"), orders_open) << c.out();
+  // Data again after 2.5 s, then the cooldown: half-open, a probe, closed; orders go out again.
+  const size_t mark = c.out().size();
+  bool reclosed = false;
+  for (int i = 0; i < 150 && !reclosed; ++i) {  // 15 s at most
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (void)c.WaitForOutput("", 1);  // collects what the engine printed
+    reclosed = c.out().find("breaker=closed", mark) != std::string::npos;
+  }
+  ASSERT_TRUE(reclosed) << c.out();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_TRUE(c.WaitForOutput("breaker=closed", 1000));
+  EXPECT_GT(LastCount(c.out(), "ord"), orders_open) << c.out();
+  EXPECT_NE(c.err().find("feed_stale"), std::string::npos) << c.err();
+  c.Signal(SIGTERM);
+  EXPECT_EQ(c.Wait(20'000), 0) << c.err();
+}
+
+// A burst of venue rejects trips the breaker.
+TEST(NzezaEngine, RejectBurstTripsTheBreaker) {
+  TempDir dir;
+  const std::string cfg = dir.Write(
+      "nzeza.toml", Config(dir, 0) + "[breaker]\nreject_burst_count = 5\ncooldown_ms = 60000\n");
+  ChildProcess c(NZEZA_BIN, {"--config", cfg, "--duration", "0"});
+  ASSERT_TRUE(c.started());
+  ASSERT_TRUE(c.WaitForOutput("t=1", 30'000)) << c.err();
+  const int admin = AdminPort(c.err());
+  ASSERT_NE(admin, 0);
+  EXPECT_NE(Request(admin, "POST", "/admin/fault?type=reject&count=50").find("200 OK"),
+            std::string::npos);
+  ASSERT_TRUE(c.WaitForOutput("breaker=open", 15'000)) << c.out() << c.err();
+  const int64_t orders_open = LastCount(c.out(), "ord");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  ASSERT_TRUE(c.WaitForOutput("breaker=open", 1000));
+  EXPECT_EQ(LastCount(c.out(), "ord"), orders_open);
+  c.Signal(SIGTERM);
+  EXPECT_EQ(c.Wait(20'000), 0) << c.err();
+  EXPECT_NE(c.err().find("reject_burst"), std::string::npos) << c.err();
 }
 
 TEST(NzezaEngine, InvalidConfigurationIsRefusedNamingTheKey) {
