@@ -3,7 +3,8 @@
 // ring -> signal stage (books + the market maker) -> ring -> risk stage -> ring -> order stage
 // (journal-free here) -> the order encoded and written to a socket. Latency is measured per order
 // from the decode start of the market-data message that caused it (recv_ns, stamped just before
-// the decoder runs) to the order handed to the socket (sent_ns, just before write()).
+// the decoder runs) to the order handed to the socket: t2o_* when the write() of its batch has
+// returned, t2w_* when that write() begins (the bytes complete, handed to the kernel call).
 //
 //   BM_TickToOrderFused: every stage on one thread (InlineRunner), the 2-core default.
 //   BM_TickToOrderSplit: feed + signal on one worker, risk + order on another (spin-then-yield),
@@ -305,6 +306,9 @@ void Report(benchmark::State& state, const Pipeline& p, int64_t wall_ns, size_t 
   state.counters["t2o_p99_ns"] = static_cast<double>(h.ValueAtPercentile(99));
   state.counters["t2o_p999_ns"] = static_cast<double>(h.ValueAtPercentile(99.9));
   state.counters["t2o_max_ns"] = static_cast<double>(h.max());
+  const LatencyHistogram& w = p.order.latency(oms::LatencyStage::kTickToWrite);
+  state.counters["t2w_p50_ns"] = static_cast<double>(w.ValueAtPercentile(50));
+  state.counters["t2w_p99_ns"] = static_cast<double>(w.ValueAtPercentile(99));
   state.counters["orders"] = static_cast<double>(h.count());
   state.counters["frames_per_s"] = static_cast<double>(frames) * 1e9 / static_cast<double>(wall_ns);
   for (oms::LatencyStage s : {oms::LatencyStage::kDecode, oms::LatencyStage::kSignal,

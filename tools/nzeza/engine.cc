@@ -669,7 +669,8 @@ RunSummary EngineImpl::Summary() const {
   if (order_ != nullptr) {
     for (oms::LatencyStage st :
          {oms::LatencyStage::kDecode, oms::LatencyStage::kSignal, oms::LatencyStage::kRisk,
-          oms::LatencyStage::kOrder, oms::LatencyStage::kTickToOrder, oms::LatencyStage::kAck}) {
+          oms::LatencyStage::kOrder, oms::LatencyStage::kTickToWrite,
+          oms::LatencyStage::kTickToOrder, oms::LatencyStage::kAck}) {
       s.latency.push_back(StageLatencyFrom(oms::LatencyStageName(st), order_->latency(st)));
     }
   }

@@ -16,6 +16,8 @@ const char* LatencyStageName(LatencyStage s) noexcept {
       return "tick_to_order";
     case LatencyStage::kAck:
       return "ack";
+    case LatencyStage::kTickToWrite:
+      return "tick_to_write";
   }
   return "unknown";
 }
@@ -213,7 +215,8 @@ int OrderStage::Poll() noexcept {
     }
   }
   if (sent_any) {
-    gateway_.Flush(Now());
+    const int64_t flush_start = Now();
+    gateway_.Flush(flush_start);
     const int64_t flushed = Now();
     for (uint32_t i = 0; i < batch_n_; ++i) {
       const StageTimes& t = batch_[i];
@@ -222,6 +225,7 @@ int OrderStage::Poll() noexcept {
       Record(LatencyStage::kRisk, t.signal_ns, t.risk_ns);
       Record(LatencyStage::kOrder, t.risk_ns, flushed);
       Record(LatencyStage::kTickToOrder, t.recv_ns, flushed);
+      Record(LatencyStage::kTickToWrite, t.recv_ns, flush_start);
     }
     batch_n_ = 0;
   }

@@ -51,8 +51,10 @@ enum class LatencyStage : uint8_t {
   kTickToOrder = 4,  // socket read of the market data -> order handed to the socket (after the
                      // gateway's Flush of the batch it went out in)
   kAck = 5,          // order sent -> its ack or reject received
+  kTickToWrite = 6,  // socket read of the market data -> the write() of the batch it went out in
+                     // begins (the order's bytes are complete and handed to the kernel call)
 };
-inline constexpr int kNumLatencyStages = 6;
+inline constexpr int kNumLatencyStages = 7;
 const char* LatencyStageName(LatencyStage s) noexcept;  // "decode", ..., "tick_to_order", "ack"
 
 struct OrderStageOptions {
