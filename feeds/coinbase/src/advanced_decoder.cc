@@ -338,7 +338,8 @@ DecodeError AdvancedDecoder::ReadTradesEvent(od::object& ev, const char** where)
         od::value& v = tf.value();
         bool ok = true;
         if (k.Is("trade_id")) {
-          std::string_view tok = TrimRight(v.raw_json_token());
+          const std::string_view raw = v.raw_json_token();
+          std::string_view tok = InMessage(raw) ? TrimRight(raw) : std::string_view();
           if (tok.size() >= 2 && tok.front() == '"') {
             ok = StringToken(v, &id);
           } else {

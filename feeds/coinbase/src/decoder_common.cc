@@ -29,6 +29,8 @@ int64_t CoinbaseDecoderBase::DecodedNs() const noexcept {
 
 DecodeError CoinbaseDecoderBase::Start(const char* data, size_t size, od::object* root) noexcept {
   if (size > options_.max_message_bytes || alloc_error_) return DecodeError::kTooLarge;
+  tls_message_begin = data;
+  tls_message_end = data + size;
   if (parser_.iterate(data, size, size + kFeedPadding).get(doc_)) {
     return DecodeError::kMalformedJson;
   }

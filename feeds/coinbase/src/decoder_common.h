@@ -19,6 +19,17 @@ namespace nzeza::coinbase_internal {
 
 namespace od = simdjson::ondemand;
 
+// The message being decoded on this thread (set by CoinbaseDecoderBase::Start). On malformed input
+// (an unterminated string, say) simdjson on-demand's raw_json_token() can return a view running
+// past the message (found by coinbase_decoder_fuzz); a token is only trusted within these bounds.
+inline thread_local const char* tls_message_begin = nullptr;
+inline thread_local const char* tls_message_end = nullptr;
+
+inline bool InMessage(std::string_view t) noexcept {
+  return t.data() >= tls_message_begin &&
+         t.size() <= static_cast<size_t>(tls_message_end - t.data());
+}
+
 // A scalar token as simdjson gives it may carry the whitespace up to the next token.
 inline std::string_view TrimRight(std::string_view t) noexcept {
   while (!t.empty() &&
@@ -33,7 +44,9 @@ inline std::string_view TrimRight(std::string_view t) noexcept {
 // side, decimal or timestamp the decoder knows (it is refused by whatever reads it). False when
 // the value is not a string. Does not consume the value (the enclosing iteration skips it).
 inline bool StringToken(od::value& v, std::string_view* out) noexcept {
-  std::string_view t = TrimRight(v.raw_json_token());
+  const std::string_view raw = v.raw_json_token();
+  if (!InMessage(raw)) return false;
+  std::string_view t = TrimRight(raw);
   if (t.size() < 2 || t.front() != '"' || t.back() != '"') return false;
   *out = t.substr(1, t.size() - 2);
   return true;
@@ -41,7 +54,9 @@ inline bool StringToken(od::value& v, std::string_view* out) noexcept {
 
 // A non-negative integer written bare (12) or as a string ("12"). False otherwise.
 inline bool UintToken(od::value& v, uint64_t* out) noexcept {
-  std::string_view t = TrimRight(v.raw_json_token());
+  const std::string_view raw = v.raw_json_token();
+  if (!InMessage(raw)) return false;
+  std::string_view t = TrimRight(raw);
   if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
   return ParseU64(t, out);
 }

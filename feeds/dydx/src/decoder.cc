@@ -118,11 +118,21 @@ inline bool Is(std::string_view s, const char (&lit)[N]) noexcept {
   return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
 }
 
+// The message being decoded on this thread (set before iterating). On malformed input simdjson
+// on-demand's raw_json_token() can return a view running past the message (found by fuzzing the
+// Coinbase decoder, which uses the same technique); a token outside these bounds is refused.
+thread_local const char* tls_message_begin = nullptr;
+thread_local const char* tls_message_end = nullptr;
+
 // The raw text of a JSON string value: the bytes between the quotes, escapes not processed, taken
 // from the token's extent in simdjson's structural index (O(1), no scan, no copy). A value of any
 // other JSON type is INCORRECT_TYPE.
 simdjson::error_code RawText(od::value& v, std::string_view* out) noexcept {
   const std::string_view tok = v.raw_json_token();
+  if (tok.data() < tls_message_begin ||
+      tok.size() > static_cast<size_t>(tls_message_end - tok.data())) {
+    return simdjson::TAPE_ERROR;  // malformed: reported like any other JSON error
+  }
   // A string token is '"' ... '"', possibly followed by whitespace up to the next structural.
   size_t n = tok.size();
   while (n > 0 &&
@@ -412,6 +422,8 @@ Failure DydxDecoderImpl::Parse(const char* data, size_t size, Msg* m) noexcept {
     return Fails(DecodeError::kTooLarge, "message larger than max_message_bytes (or no parser)");
   }
   od::document doc;
+  tls_message_begin = data;
+  tls_message_end = data + size;
   if (auto e = parser_.iterate(data, size, size + kFeedPadding).get(doc)) {
     return JsonFail(e, "not JSON");
   }
