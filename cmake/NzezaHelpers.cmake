@@ -34,12 +34,29 @@ if(NZEZA_BUILD_FUZZ)
   target_compile_options(nzeza_options INTERFACE -fsanitize=fuzzer-no-link)
 endif()
 
-# nzeza_add_test(NAME SOURCES src... [LIBS lib...] [DEFINES def...] [LABELS label...] [TIMEOUT s])
-# One GoogleTest executable registered with CTest. Labels: "unit" runs under ASan+UBSan,
+# nzeza_io_target(target...): targets dominated by Boost.Beast/Asio composed operations (the TLS
+# and WebSocket clients and servers). Under sanitizers, optimizing one such file takes clang two
+# minutes or more (tens of thousands of handler instantiations, each instrumented), against about
+# thirty seconds unoptimized; the code they hold waits on sockets, so sanitizer trees build them
+# at -O0 and keep CI within its time. Release builds are untouched.
+function(nzeza_io_target)
+  if(NZEZA_SANITIZE)
+    foreach(t IN LISTS ARGN)
+      target_compile_options(${t} PRIVATE -O0)
+    endforeach()
+  endif()
+endfunction()
+
+# nzeza_add_test(NAME SOURCES src... [LIBS lib...] [DEFINES def...] [LABELS label...] [TIMEOUT s]
+#                [IO])
+# One GoogleTest executable registered with CTest. IO: the test runs Beast/Asio servers or
+# clients of its own (see nzeza_io_target). Labels: "unit" runs under ASan+UBSan,
 # "concurrency" also runs under TSan. A TSan tree creates only "concurrency" tests, so configure a
 # test through these arguments, never by touching its target afterwards.
+# nzeza_tests: every test executable this tree creates (a TSan tree builds only these).
+add_custom_target(nzeza_tests)
 function(nzeza_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;DEFINES;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "IO" "TIMEOUT" "SOURCES;LIBS;DEFINES;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
@@ -52,6 +69,10 @@ function(nzeza_add_test name)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} nzeza::options GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE NZEZA_TESTDATA_DIR="${NZEZA_TESTDATA_DIR}"
                                              ${ARG_DEFINES})
+  if(ARG_IO)
+    nzeza_io_target(${name})
+  endif()
+  add_dependencies(nzeza_tests ${name})
   add_test(NAME ${name} COMMAND ${name})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)

@@ -10,6 +10,7 @@ if(TARGET nzeza_venues_sim)
 endif()
 add_library(nzeza_venues_sim_server ${_nz_sim_server_sources})
 add_library(nzeza::venues_sim_server ALIAS nzeza_venues_sim_server)
+nzeza_io_target(nzeza_venues_sim_server)
 target_include_directories(nzeza_venues_sim_server PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_link_libraries(nzeza_venues_sim_server
   PUBLIC nzeza::core nzeza::net absl::status absl::statusor
