@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config ccache git
-  clang-14 libclang-rt-14-dev clang-format
+  clang-14 libclang-rt-14-dev lld-14 clang-format
   libboost1.81-dev libssl-dev openssl libsimdjson-dev
   libconcurrentqueue-dev libreaderwriterqueue-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -6,7 +6,7 @@
 #      benchmark checks its output against a reference before timing)
 #   3. clang ASan+UBSan build of the libraries and tests (not the benches); the "unit" tests
 #   4. clang TSan build; the "concurrency" tests
-#   5. clang libFuzzer targets, each run for a bounded time (NZEZA_FUZZ_SECONDS, default 30), on
+#   5. clang libFuzzer targets, each run for a bounded time (NZEZA_FUZZ_SECONDS, default 20), on
 #      its corpus and the seeds in tests/fuzz/seeds/<fuzzer> (regressions included).
 #      A tree of their own: coverage instrumentation (-fsanitize=fuzzer-no-link) on the whole
 #      ASan tree made Asio code fail under ASan (bad frees in std::string), so it stays separate.
@@ -17,14 +17,16 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 jobs=$(nproc)
-fuzz_seconds=${NZEZA_FUZZ_SECONDS:-30}
+fuzz_seconds=${NZEZA_FUZZ_SECONDS:-20}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 passed=0
 failed=0
 failures=()  # what failed, repeated at the very end (CI shows only the tail of the output)
 # Sanitizer trees: -O1 with line tables (enough for sanitizer reports), about 15% quicker to build
 # than RelWithDebInfo's -O2 -g; Beast/Asio-heavy targets build at -O0 there (nzeza_io_target).
-san_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG")
+# lld links them (the instrumented test programs are large; GNU ld took minutes in all).
+san_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
+  -DNZEZA_LINKER=lld)
 log_dir=build/logs
 mkdir -p "$log_dir"
 

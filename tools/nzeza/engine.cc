@@ -318,6 +318,9 @@ absl::Status EngineImpl::Init() {
     ws_port_ = cfg_.venue.ws_port;
     user_ws_host_ = cfg_.venue.user_ws_host;
     user_ws_port_ = cfg_.venue.user_ws_port;
+    // The JWT's uri names the REST host as requests address it: "api.coinbase.com" on 443,
+    // "host:port" elsewhere (what nzeza-sim expects by default).
+    uri_host_ = rest_port_ == 443 ? rest_host_ : absl::StrCat(rest_host_, ":", rest_port_);
     tls.ca_file = cfg_.venue.ca_file;
   }
   absl::StatusOr<cb::CoinbaseCredentials> creds =
@@ -647,6 +650,7 @@ RunSummary EngineImpl::Summary() const {
     }
     const int nscale = in.price_scale + in.size_scale;
     ps.realized_pnl = NotionalText(p.realized, nscale);
+    ps.fills = p.fills;
     if (risk_core_ != nullptr && i == 0 && cfg_.instruments.size() == 1) {
       ps.unrealized_pnl = NotionalText(risk_core_->unrealized_pnl(), cfg_.risk.notional_scale);
     }
@@ -662,6 +666,7 @@ RunSummary EngineImpl::Summary() const {
           ps.venue_position = vp.base_position;
         }
         ps.venue_open_orders = vp.open_orders;
+        ps.venue_fills = vp.fills;
       }
     }
     s.positions.push_back(ps);

@@ -12,7 +12,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
-#include <deque>
 #include <exception>
 #include <optional>
 #include <variant>
@@ -191,31 +190,34 @@ class HttpsClient::Impl {
   }
 
   absl::Status Request(HttpRequest request, Callback done) {
-    if (!config_error_.ok()) return config_error_;
-    if (closing_) {
-      return absl::FailedPreconditionError(
-          "HttpsClient::Request() called while Close() or the destructor runs callbacks");
-    }
-    if (request.target.empty() || request.target[0] != '/' || HasControlChars(request.target) ||
-        absl::StrContains(request.target, ' ')) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("HTTP target \"%s\" must start with '/' and hold no spaces or control "
-                          "characters",
-                          absl::CHexEscape(request.target)));
-    }
+    if (absl::Status st = Usable(request.target); !st.ok()) return st;
     for (const auto& [key, value] : request.headers) {
       if (key.empty() || HasControlChars(key) || HasControlChars(value)) {
         return absl::InvalidArgumentError(absl::StrFormat(
             "HTTP header \"%s\" is empty or holds control characters", absl::CHexEscape(key)));
       }
     }
-    if (!request.raw.empty() && request.raw.find("\r\n\r\n") == std::string::npos) {
-      return absl::InvalidArgumentError("HTTP raw request has no end of headers (CRLF CRLF)");
+    if (!request.raw.empty()) {
+      if (absl::Status st = ValidRaw(request.raw); !st.ok()) return st;
     }
     if (HasControlChars(request.content_type)) {
       return absl::InvalidArgumentError("HTTP content_type holds control characters");
     }
-    queue_.push_back(Pending{std::move(request), std::move(done)});
+    Pending& p = queue_.push_back();
+    p.request = std::move(request);
+    p.done = std::move(done);
+    Pump();
+    return absl::OkStatus();
+  }
+
+  absl::Status RequestRaw(std::string_view target, std::string_view bytes, Callback done) {
+    if (absl::Status st = Usable(target); !st.ok()) return st;
+    if (absl::Status st = ValidRaw(bytes); !st.ok()) return st;
+    Pending& p = queue_.push_back();  // a reset slot: strings empty, capacity kept
+    p.request.method = HttpMethod::kPost;
+    p.request.target.assign(target);
+    p.request.raw.assign(bytes);
+    p.done = std::move(done);
     Pump();
     return absl::OkStatus();
   }
@@ -251,6 +253,76 @@ class HttpsClient::Impl {
     HttpRequest request;
     Callback done;
   };
+
+  // The requests queued and in flight, oldest first: a ring of slots reused in place (a popped
+  // slot's strings are cleared, their capacity kept), so a steady stream of requests of similar
+  // sizes allocates nothing. Grows (doubling) only when more requests wait than ever before.
+  class PendingRing {
+   public:
+    PendingRing() : slots_(16) {}
+    bool empty() const noexcept { return size_ == 0; }
+    size_t size() const noexcept { return size_; }
+    Pending& front() noexcept { return slots_[head_]; }
+    // A fresh slot at the back. May reallocate the ring: references to slots die.
+    Pending& push_back() {
+      if (size_ == slots_.size()) Grow();
+      Pending& p = slots_[(head_ + size_) & (slots_.size() - 1)];
+      ++size_;
+      return p;
+    }
+    // Takes the front request's callback and frees its slot for reuse.
+    Callback pop_front() noexcept {
+      Pending& p = slots_[head_];
+      Callback done = std::move(p.done);
+      p.done = nullptr;
+      HttpRequest& r = p.request;
+      r.method = HttpMethod::kGet;
+      r.target.clear();
+      r.raw.clear();
+      r.body.clear();
+      r.content_type.clear();
+      r.headers.clear();
+      head_ = (head_ + 1) & (slots_.size() - 1);
+      --size_;
+      return done;
+    }
+
+   private:
+    void Grow() {
+      std::vector<Pending> bigger(slots_.size() * 2);
+      for (size_t i = 0; i < size_; ++i) {
+        bigger[i] = std::move(slots_[(head_ + i) & (slots_.size() - 1)]);
+      }
+      slots_.swap(bigger);
+      head_ = 0;
+    }
+    std::vector<Pending> slots_;  // size: a power of two
+    size_t head_ = 0;
+    size_t size_ = 0;
+  };
+
+  absl::Status Usable(std::string_view target) const {
+    if (!config_error_.ok()) return config_error_;
+    if (closing_) {
+      return absl::FailedPreconditionError(
+          "HttpsClient::Request() called while Close() or the destructor runs callbacks");
+    }
+    if (target.empty() || target[0] != '/' || HasControlChars(target) ||
+        target.find(' ') != std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("HTTP target \"%s\" must start with '/' and hold no spaces or control "
+                          "characters",
+                          absl::CHexEscape(absl::string_view(target.data(), target.size()))));
+    }
+    return absl::OkStatus();
+  }
+
+  static absl::Status ValidRaw(std::string_view raw) {
+    if (raw.find("\r\n\r\n") == std::string_view::npos) {
+      return absl::InvalidArgumentError("HTTP raw request has no end of headers (CRLF CRLF)");
+    }
+    return absl::OkStatus();
+  }
 
   using TlsConn = Conn<TlsStream>;
   using PlainConn = Conn<PlainStream>;
@@ -416,17 +488,18 @@ class HttpsClient::Impl {
     response_.status = static_cast<int>(msg.result_int());
     response_.headers.clear();
     for (const auto& field : msg) {
-      response_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      response_.headers.emplace_back(field.name_string(), field.value());
     }
     delivering_ = std::move(msg.body().storage);
     response_.body = std::string_view(delivering_.data(), msg.body().size);
     response_.sent_ns = sent_ns_;
     const bool keep_alive = msg.keep_alive();
-    Pending done = PopInFlight();
+    Callback done = PopInFlight();
     ++counters_.requests;
     if (!keep_alive) DropConnection();  // Connection: close; the next request reopens
-    Deliver(done, response_);
+    Deliver(done, response_);           // c (held by this handler) keeps the parser's headers alive
     response_.body = {};
+    response_.headers.clear();
     if (delivering_.capacity() > spare_body_.capacity()) spare_body_ = std::move(delivering_);
     Pump();
   }
@@ -438,7 +511,7 @@ class HttpsClient::Impl {
     writing_ = true;
     if (requests_on_conn_++ > 0) ++counters_.reused;
     if (!r.raw.empty()) {
-      c->out_raw = std::move(r.raw);  // sent once, never retried
+      c->out_raw.swap(r.raw);  // sent once, never retried; both buffers kept for reuse
       ArmDeadline(options_.request_timeout);
       const uint64_t seq = ++request_seq_;
       sent_ns_ = Now();
@@ -518,14 +591,14 @@ class HttpsClient::Impl {
   // A connection attempt failed: every queued request was waiting for it (none was sent).
   void FailConnect(const absl::Status& why) {
     DropConnection();
-    std::deque<Pending> failed;
-    failed.swap(queue_);
     in_flight_ = false;
     HttpResponse r;
     r.transport = why;
-    for (Pending& p : failed) {
+    // Only those queued now: a callback may queue a request, which waits for the next attempt.
+    for (size_t n = queue_.size(); n > 0; --n) {
+      Callback done = queue_.pop_front();
       ++counters_.failures;
-      Deliver(p, r);
+      Deliver(done, r);
     }
     Pump();
   }
@@ -534,21 +607,20 @@ class HttpsClient::Impl {
   // dropped and the requests behind it get a new one.
   void FailInFlight(const absl::Status& why) {
     DropConnection();
-    Pending p = PopInFlight();
+    Callback done = PopInFlight();
     HttpResponse r;
     r.transport = why;
     r.sent_ns = sent_ns_;
     ++counters_.failures;
-    Deliver(p, r);
+    Deliver(done, r);
     Pump();
   }
 
-  Pending PopInFlight() {
-    Pending p = std::move(queue_.front());
-    queue_.pop_front();
+  Callback PopInFlight() {
+    Callback done = queue_.pop_front();
     in_flight_ = false;
     DisarmDeadline();
-    return p;
+    return done;
   }
 
   // Closes the connection; every handler of it is now stale. Requests are untouched.
@@ -571,23 +643,23 @@ class HttpsClient::Impl {
     in_flight_ = false;
     DropConnection();
     DisarmDeadline();
-    std::deque<Pending> cancelled;
-    cancelled.swap(queue_);
     HttpResponse r;
     r.transport = absl::CancelledError(absl::StrFormat("%s: %s", where_, why));
-    for (Pending& p : cancelled) {
+    // Request() refuses while closing_, so the queue only shrinks here.
+    while (!queue_.empty()) {
+      Callback done = queue_.pop_front();
       ++counters_.cancelled;
-      Deliver(p, r);
+      Deliver(done, r);
     }
     closing_ = false;
   }
 
   // Runs one callback. Exceptions stop here so that every other callback still runs once.
-  void Deliver(Pending& p, const HttpResponse& r) {
+  void Deliver(Callback& done, const HttpResponse& r) {
     ++dispatching_;
     ++completed_;
     try {
-      if (p.done) p.done(r);
+      if (done) done(r);
     } catch (...) {
       ++counters_.callback_errors;
     }
@@ -603,10 +675,10 @@ class HttpsClient::Impl {
   tcp::resolver resolver_{io_};
   net::steady_timer deadline_{io_};
   std::variant<std::monostate, std::shared_ptr<TlsConn>, std::shared_ptr<PlainConn>> current_;
-  std::deque<Pending> queue_;  // front() is in flight when in_flight_
-  HttpResponse response_;      // reused: its header vector keeps its capacity
-  std::string spare_body_;     // body storage carried from response to response
-  std::string delivering_;     // the body a callback is looking at
+  PendingRing queue_;       // front() is in flight when in_flight_
+  HttpResponse response_;   // reused: its header vector keeps its capacity
+  std::string spare_body_;  // body storage carried from response to response
+  std::string delivering_;  // the body a callback is looking at
   HttpsCounters counters_;
   ConnState state_ = ConnState::kNone;
   uint64_t generation_ = 0;
@@ -628,6 +700,10 @@ HttpsClient::HttpsClient(HttpsClientOptions options)
 HttpsClient::~HttpsClient() = default;
 absl::Status HttpsClient::Request(HttpRequest request, Callback done) {
   return impl_->Request(std::move(request), std::move(done));
+}
+absl::Status HttpsClient::RequestRaw(std::string_view target, std::string_view bytes,
+                                     Callback done) {
+  return impl_->RequestRaw(target, bytes, std::move(done));
 }
 int HttpsClient::Poll() noexcept { return impl_->Poll(); }
 void HttpsClient::Close() { impl_->Close(); }

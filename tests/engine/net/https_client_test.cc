@@ -88,7 +88,8 @@ HttpsClient::Callback Capture(Result& r) {
     r.transport = resp.transport;
     r.status = resp.status;
     r.body = std::string(resp.body);
-    r.headers = resp.headers;
+    r.headers.clear();  // views valid only during the callback: copied
+    for (const auto& [k, v] : resp.headers) r.headers.emplace_back(k, v);
     r.content_type = std::string(resp.Header("cOnTeNt-TyPe"));
     r.sent_ns = resp.sent_ns;
     r.recv_ns = resp.recv_ns;

@@ -32,29 +32,19 @@
 // open connection's socket, which wakes a thread blocked reading it (SO_RCVTIMEO would not: Asio's
 // synchronous reads on a blocking socket re-poll without a timeout after EAGAIN). Stop() then
 // joins every thread, so a connection the client leaves open costs a thread until then.
+//
+// Built once into nzeza_test_servers (test_http_server.cc), so the tests that use it do not each
+// compile Beast.
 #ifndef NZEZA_TESTS_ENGINE_NET_TEST_HTTP_SERVER_H_
 #define NZEZA_TESTS_ENGINE_NET_TEST_HTTP_SERVER_H_
 
-#include <poll.h>
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <atomic>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <cctype>
-#include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
-#include <set>
-#include <sstream>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -100,172 +90,24 @@ class TestHttpServer {
   using Handler = std::function<Response(const Request&)>;
 
   // Listens on 127.0.0.1 (an ephemeral port) and starts serving. `tls` null: plain HTTP.
-  TestHttpServer(TlsContext tls, Handler handler)
-      : tls_(std::move(tls)), handler_(std::move(handler)) {
-    acceptor_.open(boost::asio::ip::tcp::v4());
-    acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
-    acceptor_.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
-    acceptor_.listen();
-    acceptor_.non_blocking(true);
-    port_ = acceptor_.local_endpoint().port();
-    accept_thread_ = std::thread([this] { AcceptLoop(); });
-  }
-  ~TestHttpServer() { Stop(); }
+  TestHttpServer(TlsContext tls, Handler handler);
+  ~TestHttpServer();
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const;
 
   // Stops accepting, wakes every connection thread and joins them all. Idempotent.
-  void Stop() {
-    stop_ = true;
-    if (accept_thread_.joinable()) accept_thread_.join();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
-    }
-    std::vector<std::thread> threads;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      threads.swap(threads_);
-    }
-    for (std::thread& t : threads) t.join();
-  }
+  void Stop();
 
-  int connections() const { return connections_.load(); }  // accepted (TLS or not)
-  int requests() const { return requests_.load(); }        // complete requests read
-  int tls_failures() const { return tls_failures_.load(); }
-  std::vector<Request> received() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return received_;
-  }
+  int connections() const;  // accepted (TLS or not)
+  int requests() const;     // complete requests read
+  int tls_failures() const;
+  std::vector<Request> received() const;
 
  private:
-  using Socket = boost::asio::ip::tcp::socket;
-
-  void AcceptLoop() {
-    int n = 0;
-    while (!stop_) {
-      pollfd p{acceptor_.native_handle(), POLLIN, 0};
-      if (::poll(&p, 1, 10) <= 0) continue;
-      Socket socket(io_);
-      boost::beast::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec) continue;
-      socket.non_blocking(false);
-      const int id = ++n;
-      connections_.fetch_add(1);
-      std::lock_guard<std::mutex> lock(mu_);
-      open_fds_.insert(socket.native_handle());
-      threads_.emplace_back(
-          [this, s = std::move(socket), id]() mutable { Serve(std::move(s), id); });
-    }
-  }
-
-  void Serve(Socket socket, int id) {
-    const int fd = socket.native_handle();
-    boost::beast::error_code ec;
-    if (tls_) {
-      boost::beast::ssl_stream<Socket> stream(std::move(socket), *tls_);
-      stream.handshake(boost::asio::ssl::stream_base::server, ec);
-      if (ec) {
-        tls_failures_.fetch_add(1);
-      } else {
-        ServeRequests(stream, id);
-      }
-      Release(fd, boost::beast::get_lowest_layer(stream));
-    } else {
-      ServeRequests(socket, id);
-      Release(fd, socket);
-    }
-  }
-
-  // Forgets the descriptor before closing it, so Stop() never shuts down a reused number.
-  void Release(int fd, Socket& socket) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      open_fds_.erase(fd);
-    }
-    boost::beast::error_code ignored;
-    socket.close(ignored);
-  }
-
-  void Sleep(int ms) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (!stop_ && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-
-  template <typename Stream>
-  void ServeRequests(Stream& stream, int id) {
-    namespace http = boost::beast::http;
-    boost::beast::flat_buffer buffer;
-    while (!stop_) {
-      // Blocks until a request, EOF, or Stop() (which shuts the socket down). No poll() on the
-      // descriptor first: with TLS the next request may already sit in the TLS engine's buffer,
-      // read together with the client's handshake Finished.
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(256u << 20);
-      boost::beast::error_code ec;
-      http::read(stream, buffer, parser, ec);
-      if (ec) return;  // EOF, reset or Stop()
-      const http::request<http::string_body>& req = parser.get();
-      Request r;
-      r.method = std::string(req.method_string());
-      r.target = std::string(req.target());
-      for (const auto& f : req) r.headers.emplace_back(f.name_string(), f.value());
-      r.body = req.body();
-      r.connection = id;
-      Response res;
-      {
-        std::lock_guard<std::mutex> lock(handler_mu_);
-        res = handler_(r);
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        received_.push_back(std::move(r));
-      }
-      requests_.fetch_add(1);
-      if (res.delay_ms > 0) Sleep(res.delay_ms);
-      if (stop_ || res.after == After::kDrop) return;
-
-      http::response<http::string_body> out(static_cast<http::status>(res.status), 11);
-      for (const auto& [k, v] : res.headers) out.insert(k, v);
-      out.body() = std::move(res.body);
-      if (res.chunked) {
-        out.chunked(true);
-      } else {
-        out.prepare_payload();
-      }
-      out.keep_alive(res.after != After::kClose && req.keep_alive());
-      if (res.after == After::kDropMidResponse) {
-        std::ostringstream os;
-        os << out;
-        const std::string bytes = os.str();
-        boost::asio::write(stream, boost::asio::buffer(bytes.data(), bytes.size() / 2), ec);
-        return;
-      }
-      http::write(stream, out, ec);
-      if (ec || !out.keep_alive() || res.after == After::kCloseSilently) return;
-    }
-  }
-
-  TlsContext tls_;
-  Handler handler_;
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::acceptor acceptor_{io_};
-  uint16_t port_ = 0;
-  std::thread accept_thread_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> connections_{0};
-  std::atomic<int> requests_{0};
-  std::atomic<int> tls_failures_{0};
-  std::mutex handler_mu_;
-  mutable std::mutex mu_;
-  std::set<int> open_fds_;
-  std::vector<std::thread> threads_;
-  std::vector<Request> received_;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace nzeza::testing

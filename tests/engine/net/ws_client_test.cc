@@ -1,5 +1,7 @@
 #include "nzeza/net/ws_client.h"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstring>
 #include <string>

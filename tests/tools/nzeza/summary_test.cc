@@ -30,7 +30,11 @@ RunSummary Sample() {
                          .position = "-0.002",
                          .avg_price = "50123.45",
                          .realized_pnl = "1.25",
-                         .unrealized_pnl = "-0.4"});
+                         .unrealized_pnl = "-0.4",
+                         .fills = 7,
+                         .venue_position = "-0.002",
+                         .venue_open_orders = 0,
+                         .venue_fills = 7});
   s.positions.push_back({.instrument = "ETH \"quoted\"\n",
                          .position = "0",
                          .avg_price = "0",
@@ -104,6 +108,16 @@ TEST(Summary, JsonParsesWithEveryField) {
     for (const auto& [name, value] : fields) {
       ASSERT_EQ(o[name].get_string().get(sv), simdjson::SUCCESS) << name;
       EXPECT_EQ(sv, *value) << name;  // escaping round-trips (quotes, newline)
+    }
+    uint64_t fills = 0;
+    ASSERT_EQ(o["fills"].get(fills), simdjson::SUCCESS);
+    EXPECT_EQ(fills, want.fills);
+    // The venue's view only where it is known.
+    int64_t venue_fills = -1;
+    const bool has_venue = o["venue_fills"].get(venue_fills) == simdjson::SUCCESS;
+    EXPECT_EQ(has_venue, want.venue_fills >= 0);
+    if (has_venue) {
+      EXPECT_EQ(venue_fills, want.venue_fills);
     }
     ++i;
   }

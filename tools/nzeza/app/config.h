@@ -119,7 +119,7 @@ struct SimSettings {
   bool embedded = true;  // start the simulated venue inside the engine process
   uint64_t seed = 1;
   Decimal volatility_bps = Decimal::FromMantissa(3, 0);  // stddev of the mid per second, bps
-  int64_t step_ms = 10;                                   // the market model's time step
+  int64_t step_ms = 10;                                  // the market model's time step
   int64_t participant_orders_per_sec = 200;  // other participants' order rate per instrument
   int64_t participant_cancel_pct = 50;       // share of their orders later canceled, %
   Decimal maker_fee_bps = Decimal::FromMantissa(0, 0);  // signed: negative is a rebate

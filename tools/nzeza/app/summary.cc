@@ -158,6 +158,7 @@ std::string FormatSummaryJson(const RunSummary& s) {
     AppendJsonString(&out, p.realized_pnl);
     out.append(",\"unrealized_pnl\":");
     AppendJsonString(&out, p.unrealized_pnl);
+    absl::StrAppend(&out, ",\"fills\":", p.fills);
     if (!p.venue_position.empty()) {
       out.append(",\"venue_position\":");
       AppendJsonString(&out, p.venue_position);
@@ -165,6 +166,7 @@ std::string FormatSummaryJson(const RunSummary& s) {
     if (p.venue_open_orders >= 0) {
       absl::StrAppend(&out, ",\"venue_open_orders\":", p.venue_open_orders);
     }
+    if (p.venue_fills >= 0) absl::StrAppend(&out, ",\"venue_fills\":", p.venue_fills);
     out.push_back('}');
   }
   out.append("],\"latency_ns\":{");

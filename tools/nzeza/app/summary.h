@@ -15,9 +15,13 @@
 //    "messages": 1, "books": 1, "signals": 1, "orders": 1, "fills": 1, "rejects": 0,
 //    "cancels": 0, "breaker_trips": 0, "breaker_state": "closed", "killed": false,
 //    "positions": [{"instrument": "BTC-USD", "position": "0.002", "avg_price": "50123.45",
-//                   "realized_pnl": "1.25", "unrealized_pnl": "-0.4"}],
+//                   "realized_pnl": "1.25", "unrealized_pnl": "-0.4", "fills": 7,
+//                   "venue_position": "0.002", "venue_open_orders": 0, "venue_fills": 7}],
 //    "latency_ns": {"feed": {"p50": 800, "p99": 2100, "p999": 5000, "max": 9000,
 //                            "count": 12345}, ...}}
+// A position's "fills" counts every fill the order manager holds (recovered from the journal
+// included); the top-level "fills" only this run's. The venue_* fields appear when the venue's
+// view of the account is known (the embedded simulated venue).
 // Positions and PnL are decimal strings (exact, from the fixed-point mantissas), never floats.
 // The latency stages appear in the order they were added.
 //
@@ -41,10 +45,13 @@ struct PositionSummary {
   std::string avg_price = "0";       // average entry price of the open position
   std::string realized_pnl = "0";    // quote currency
   std::string unrealized_pnl = "0";  // at the last mid
+  uint64_t fills = 0;  // fills the order manager holds for it, recovered from the journal included
   // What the venue reports for our account at the end (the embedded simulated venue; "" when
-  // not known): its position and working orders. The engine's position must equal it.
+  // not known): its position, working orders and fills. The engine's position and fills must
+  // equal them.
   std::string venue_position = {};
   int64_t venue_open_orders = -1;  // -1: not known
+  int64_t venue_fills = -1;        // -1: not known
 };
 
 struct StageLatency {

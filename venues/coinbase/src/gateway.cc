@@ -184,12 +184,11 @@ class CoinbaseGateway::Impl {
       return SendStatus::kEncodeError;
     }
     try {
-      HttpRequest r;
-      r.method = HttpMethod::kPost;
-      r.target = std::string(EndpointPath(e));
-      r.raw.assign(request_, len);
-      absl::Status s = http_.Request(
-          std::move(r), [this, record](const HttpResponse& resp) { OnResponse(record, resp); });
+      // Copied into a reused slot of the client's queue; the callback's captures fit
+      // std::function's inline storage: no allocation once warm.
+      absl::Status s =
+          http_.RequestRaw(EndpointPath(e), std::string_view(request_, len),
+                           [this, record](const HttpResponse& resp) { OnResponse(record, resp); });
       if (!s.ok()) {
         ++counters_.encode_errors;
         return SendStatus::kEncodeError;

@@ -83,8 +83,8 @@ struct HttpResponse {
   int64_t recv_ns = 0;    // monotonic: response complete
   // A response header by (case-insensitive) name; "" when absent.
   std::string_view Header(std::string_view name) const noexcept;
-  // Internal: header storage.
-  std::vector<std::pair<std::string, std::string>> headers;
+  // Internal: the headers, valid during the callback (views into the parser's storage).
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
 };
 
 struct HttpsClientOptions {
@@ -126,6 +126,12 @@ class HttpsClient {
   // not asked for, or a timeout that is not positive; FailedPrecondition while Close() or the
   // destructor is running (from a callback).
   absl::Status Request(HttpRequest request, Callback done);
+  // The hot path (venue order entry): Request() with HttpRequest::raw = `bytes` (one complete
+  // HTTP/1.1 request) and target = `target` (names it in errors), both copied into a queue slot
+  // reused in place. Once the client has carried requests this large, and with a callback that
+  // fits std::function's inline storage (two pointers' worth of captures), queuing and starting
+  // the write allocate nothing. Same errors as Request().
+  absl::Status RequestRaw(std::string_view target, std::string_view bytes, Callback done);
   // Runs whatever is ready; never blocks. Returns the number of requests completed (callbacks
   // run: responses and transport failures).
   int Poll() noexcept;
