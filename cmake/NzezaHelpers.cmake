@@ -58,16 +58,14 @@ function(nzeza_io_target)
   endif()
 endfunction()
 
-# nzeza_add_test(NAME SOURCES src... [LIBS lib...] [DEFINES def...] [LABELS label...] [TIMEOUT s]
-#                [IO])
-# One GoogleTest executable registered with CTest. IO: the test runs Beast/Asio servers or
-# clients of its own (see nzeza_io_target). Labels: "unit" runs under ASan+UBSan,
+# nzeza_add_test(NAME SOURCES src... [LIBS lib...] [DEFINES def...] [LABELS label...] [TIMEOUT s])
+# One GoogleTest executable registered with CTest. Labels: "unit" runs under ASan+UBSan,
 # "concurrency" also runs under TSan. A TSan tree creates only "concurrency" tests, so configure a
 # test through these arguments, never by touching its target afterwards.
 # nzeza_tests: every test executable this tree creates (a TSan tree builds only these).
 add_custom_target(nzeza_tests)
 function(nzeza_add_test name)
-  cmake_parse_arguments(ARG "IO" "TIMEOUT" "SOURCES;LIBS;DEFINES;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;DEFINES;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
@@ -80,8 +78,10 @@ function(nzeza_add_test name)
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} nzeza::options GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE NZEZA_TESTDATA_DIR="${NZEZA_TESTDATA_DIR}"
                                              ${ARG_DEFINES})
-  if(ARG_IO)
-    nzeza_io_target(${name})
+  # Sanitizer trees compile the test programs themselves at -O0 (about half the time of -O1
+  # under ASan+UBSan); the libraries they test keep the tree's -O1.
+  if(NZEZA_SANITIZE)
+    target_compile_options(${name} PRIVATE -O0)
   endif()
   # A Release tree compiles the test programs themselves at -O1: what they test (the libraries)
   # keeps -O3, and the tests build about a third quicker (they were half of the Release build).

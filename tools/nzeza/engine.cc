@@ -233,6 +233,10 @@ class EngineImpl final : public Engine {
   int64_t stopped_ns_ = 0;
   bool shut_down_ = false;
   std::optional<sim::AccountView> venue_account_;
+  // Shutdown's own kill (Counts() runs on the ops thread too).
+  std::atomic<bool> shut_down_flag_{false};
+  std::atomic<bool> shutdown_kill_{false};
+  std::atomic<uint8_t> state_before_shutdown_{0};
   uint64_t recovered_cancels_ = 0;
 };
 
@@ -568,13 +572,20 @@ RunSummary EngineImpl::Counts() const {
     s.cancels = o.cancels;
     s.fills = o.fills;
     s.rejects = o.rejects;
+    s.venue_rejects = o.rejects;
   }
   if (risk_ != nullptr) {
     const RiskStageCounters& r = risk_->counters();
     s.rejects += r.refused;
+    s.risk_refusals = r.refused;
     s.breaker_trips = r.breaker_trips;
-    s.breaker_state = BreakerStateName(static_cast<BreakerState>(r.state.load()));
-    s.killed = static_cast<BreakerState>(r.state.load()) == BreakerState::kKilled;
+    auto state = static_cast<BreakerState>(r.state.load());
+    if (shut_down_flag_.load()) {
+      state = static_cast<BreakerState>(state_before_shutdown_.load());
+      if (shutdown_kill_.load() && s.breaker_trips > 0) --s.breaker_trips;
+    }
+    s.breaker_state = BreakerStateName(state);
+    s.killed = state == BreakerState::kKilled;
   }
   return s;
 }
@@ -585,7 +596,12 @@ absl::Status EngineImpl::Shutdown(absl::Duration cancel_timeout) {
   if (shut_down_) return absl::OkStatus();
   shut_down_ = true;
   if (risk_ != nullptr && !workers_.empty()) {
-    // Stop taking signals and cancel every working order: the kill switch does both.
+    // Stop taking signals and cancel every working order: the kill switch does both. That kill
+    // is the shutdown, not a trip: the summary reports the breaker as it was before it.
+    const auto before = static_cast<BreakerState>(risk_->counters().state.load());
+    state_before_shutdown_.store(static_cast<uint8_t>(before));
+    shutdown_kill_.store(before != BreakerState::kKilled);
+    shut_down_flag_.store(true);
     risk_->control().RequestKill();
     const int64_t deadline = MonotonicNanos() + absl::ToInt64Nanoseconds(cancel_timeout);
     while (risk_->counters().open_orders.load() != 0 && MonotonicNanos() < deadline) {

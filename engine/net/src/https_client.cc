@@ -12,8 +12,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <cstddef>
 #include <exception>
 #include <optional>
+#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -100,6 +102,48 @@ struct PaddedBody {
   };
 };
 
+// The header fields of one response, bump-allocated from a fixed arena that is reset when the
+// next response's parser is made: Beast's fields allocate one node per header, and with the
+// default allocator that was a heap allocation per header per response. Past the arena (headers
+// larger than anything a venue sends) it falls back to the heap.
+struct FieldArena {
+  alignas(std::max_align_t) char bytes[8192];
+  size_t used = 0;
+};
+
+template <typename T>
+struct ArenaAllocator {
+  using value_type = T;
+  FieldArena* arena;
+  explicit ArenaAllocator(FieldArena* a) noexcept : arena(a) {}
+  template <typename U>
+  ArenaAllocator(const ArenaAllocator<U>& other) noexcept : arena(other.arena) {}  // NOLINT
+  T* allocate(size_t n) {
+    const size_t bytes = n * sizeof(T);
+    const size_t at = (arena->used + alignof(T) - 1) & ~(alignof(T) - 1);
+    if (bytes <= sizeof(arena->bytes) && at <= sizeof(arena->bytes) - bytes) {
+      arena->used = at + bytes;
+      return reinterpret_cast<T*>(arena->bytes + at);
+    }
+    return static_cast<T*>(::operator new(bytes));
+  }
+  void deallocate(T* p, size_t) noexcept {
+    const char* c = reinterpret_cast<const char*>(p);
+    if (c >= arena->bytes && c < arena->bytes + sizeof(arena->bytes)) return;  // reset wholesale
+    ::operator delete(p);
+  }
+  template <typename U>
+  bool operator==(const ArenaAllocator<U>& other) const noexcept {
+    return arena == other.arena;
+  }
+  template <typename U>
+  bool operator!=(const ArenaAllocator<U>& other) const noexcept {
+    return arena != other.arena;
+  }
+};
+
+using ResponseParser = http::response_parser<PaddedBody, ArenaAllocator<char>>;
+
 // Everything one connection's asynchronous operations touch. Handlers hold it by shared_ptr, so
 // an operation that completes after its connection was dropped (with operation_aborted) still
 // finds its buffers alive and touches nothing of the next connection.
@@ -109,7 +153,8 @@ struct Conn {
   explicit Conn(Args&&... args) : stream(std::forward<Args>(args)...) {}
   Stream stream;
   beast::flat_buffer read_buffer;
-  std::optional<http::response_parser<PaddedBody>> parser;
+  FieldArena field_arena;                // the parser's header fields
+  std::optional<ResponseParser> parser;  // declared after its arena: destroyed before it
   http::request<http::string_body> out;
   std::string out_raw;  // HttpRequest::raw being written
 };
@@ -452,7 +497,10 @@ class HttpsClient::Impl {
   template <typename C>
   void StartRead(const std::shared_ptr<C>& c) {
     reading_ = true;
-    c->parser.emplace();
+    c->parser.reset();  // gives its fields back to the arena, which then starts over
+    c->field_arena.used = 0;
+    c->parser.emplace(std::piecewise_construct, std::make_tuple(),
+                      std::make_tuple(ArenaAllocator<char>(&c->field_arena)));
     c->parser->body_limit(options_.max_body_bytes);
     c->parser->header_limit(kHeaderLimit);
     c->parser->get().body().storage = std::move(spare_body_);
@@ -483,7 +531,7 @@ class HttpsClient::Impl {
                                   : absl::UnavailableError(msg));
     }
     response_.recv_ns = Now();
-    http::response<PaddedBody>& msg = c->parser->get();
+    auto& msg = c->parser->get();
     response_.transport = absl::OkStatus();
     response_.status = static_cast<int>(msg.result_int());
     response_.headers.clear();

@@ -61,7 +61,7 @@ void MarketMaker::Manage(Side side, bool allowed, int64_t target, const BookView
   Quote& q = quotes_[Index(side)];
   switch (q.state) {
     case Quote::State::kNone:
-      if (allowed && target > 0) {
+      if (allowed && target > 0 && book.now_ns >= quiet_until_ns_) {
         OrderIntent i = Intent(IntentType::kNew, side, book);
         i.price = target;
         i.size = params_.order_size;
@@ -83,6 +83,7 @@ void MarketMaker::Manage(Side side, bool allowed, int64_t target, const BookView
 
 void MarketMaker::OnBook(const BookView& book, IntentSink& out) noexcept {
   if (book.instrument != spec_.id) return;
+  last_book_ns_ = book.now_ns;
   if (!book.tradable || book.bid_size <= 0 || book.ask_size <= 0) {
     Cancel(Side::kBuy, book, out);
     Cancel(Side::kSell, book, out);
@@ -129,6 +130,9 @@ void MarketMaker::OnExec(const ExecEvent& e, IntentSink& /*out*/) noexcept {
       if (e.leaves_size == 0) q = Quote{};
       break;
     case ExecType::kReject:
+      quiet_until_ns_ = last_book_ns_ + params_.reject_backoff_ns;
+      q = Quote{};
+      break;
     case ExecType::kCanceled:
     case ExecType::kExpired:
       q = Quote{};

@@ -251,6 +251,27 @@ TEST(MarketMaker, RejectFreesTheSideAndLateEventsAreIgnored) {
   EXPECT_EQ(mm->position(), 5);
 }
 
+TEST(MarketMaker, ARejectedSideWaitsOutTheBackoffBeforeQuotingAgain) {
+  auto mm = MakeMm();
+  IntentSink out;
+  BookView b = Book(10000, 1, 10010, 1);
+  b.now_ns = 1'000'000'000;
+  mm->OnBook(b, out);
+  ASSERT_EQ(out.intents().size(), 2u);
+  const OrderIntent bid = out.intents()[0];
+  ASSERT_EQ(bid.side, Side::kBuy);
+  mm->OnExec(Exec(ExecType::kReject, bid, 9), out);  // e.g. the risk throttle
+  out.Clear();
+  b.now_ns += 50'000'000;  // within the 100 ms back-off: no new bid
+  mm->OnBook(b, out);
+  EXPECT_TRUE(out.intents().empty());
+  b.now_ns += 60'000'000;  // past it: the bid comes back
+  mm->OnBook(b, out);
+  ASSERT_EQ(out.intents().size(), 1u);
+  EXPECT_EQ(out.intents()[0].type, IntentType::kNew);
+  EXPECT_EQ(out.intents()[0].side, Side::kBuy);
+}
+
 TEST(BookImbalanceTaker, FiresAtThresholdWithCooldownAndLimit) {
   BookImbalanceTaker t(8, kSpec,
                        BookImbalanceTaker::Params{.order_size = 10,

@@ -23,6 +23,8 @@ RunSummary Sample() {
   s.cancels = 650;
   s.fills = 42;
   s.rejects = 3;
+  s.risk_refusals = 2;
+  s.venue_rejects = 1;
   s.breaker_trips = 1;
   s.breaker_state = "half_open";
   s.killed = false;
@@ -79,8 +81,9 @@ TEST(Summary, JsonParsesWithEveryField) {
   ASSERT_EQ(root["strategy"].get_string().get(sv), simdjson::SUCCESS);
   EXPECT_EQ(sv, "market_maker");
   const std::pair<const char*, uint64_t> counters[] = {
-      {"messages", 123456}, {"books", 120000}, {"signals", 800}, {"orders", 700},
-      {"cancels", 650},     {"fills", 42},     {"rejects", 3},   {"breaker_trips", 1}};
+      {"messages", 123456}, {"books", 120000},   {"signals", 800}, {"orders", 700},
+      {"cancels", 650},     {"fills", 42},       {"rejects", 3},   {"risk_refusals", 2},
+      {"venue_rejects", 1}, {"breaker_trips", 1}};
   for (const auto& [name, want] : counters) {
     uint64_t v = 0;
     ASSERT_EQ(root[name].get_uint64().get(v), simdjson::SUCCESS) << name;

@@ -105,6 +105,21 @@ TEST_F(CoinbaseReconcilerTest, EmitsTheDifferences) {
       unauthorized.fetch_add(1);
       return TestHttpServer::Response{.status = 401, .body = R"({"error":"UNAUTHENTICATED"})"};
     }
+    if (absl::StrContains(r.target, "/historical/fills?order_ids=ord-1&")) {
+      // Order 1's two fills, newest first as the venue lists them.
+      return TestHttpServer::Response{
+          .body = R"({"fills":[{"entry_id":"e2","trade_id":"t2","order_id":"ord-1",)"
+                  R"("product_id":"BTC-USD","price":"43003.33","size":"0.0003",)"
+                  R"("commission":"0.0129010","side":"BUY","liquidity_indicator":"MAKER",)"
+                  R"("size_in_quote":false},)"
+                  R"({"entry_id":"e1","trade_id":"t1","order_id":"ord-1",)"
+                  R"("product_id":"BTC-USD","price":"42990","size":"0.0001",)"
+                  R"("commission":"0.004299","side":"BUY","liquidity_indicator":"TAKER",)"
+                  R"("size_in_quote":false}],"cursor":""})"};
+    }
+    if (absl::StrContains(r.target, "/historical/fills")) {  // none listed: the average path
+      return TestHttpServer::Response{.body = R"({"fills":[],"cursor":""})"};
+    }
     if (absl::StrContains(r.target, "order_status=OPEN")) {
       if (!absl::StrContains(r.target, "cursor=")) {  // two pages
         return TestHttpServer::Response{
@@ -137,18 +152,31 @@ TEST_F(CoinbaseReconcilerTest, EmitsTheDifferences) {
     }
     return v;
   };
+  // Order 1: the venue's two fills, oldest first, each with its own price, size and fee.
   std::vector<ExecEvent> e1 = of(1);
-  ASSERT_EQ(e1.size(), 1u);
+  ASSERT_EQ(e1.size(), 2u);
   EXPECT_EQ(e1[0].type, ExecType::kFill);
-  EXPECT_EQ(e1[0].last_size, 40000);
-  EXPECT_EQ(e1[0].last_price, 4300000);
-  EXPECT_EQ(e1[0].cum_size, 40000);
-  EXPECT_EQ(e1[0].leaves_size, 60000);
-  EXPECT_EQ(e1[0].trade_id, UserChannelTradeId("ord-1", 40000));
+  EXPECT_EQ(e1[0].last_size, 10000);
+  EXPECT_EQ(e1[0].last_price, 4299000);
+  EXPECT_EQ(e1[0].fee, 42990000);  // 0.004299 at fee scale 10
+  EXPECT_EQ(e1[0].liquidity, Liquidity::kTaker);
+  EXPECT_EQ(e1[0].cum_size, 10000);
+  EXPECT_EQ(e1[0].leaves_size, 90000);
+  EXPECT_EQ(e1[0].trade_id, UserChannelTradeId("ord-1", 10000));
+  EXPECT_EQ(e1[1].type, ExecType::kFill);
+  EXPECT_EQ(e1[1].last_size, 30000);
+  EXPECT_EQ(e1[1].last_price, 4300333);
+  EXPECT_EQ(e1[1].fee, 129010000);
+  EXPECT_EQ(e1[1].liquidity, Liquidity::kMaker);
+  EXPECT_EQ(e1[1].cum_size, 40000);
+  EXPECT_EQ(e1[1].leaves_size, 60000);
+  EXPECT_EQ(e1[1].trade_id, UserChannelTradeId("ord-1", 40000));
+  // Order 2: the venue lists no fills for it: one fill for the difference at the average price.
   std::vector<ExecEvent> e2 = of(2);
   ASSERT_EQ(e2.size(), 2u);
   EXPECT_EQ(e2[0].type, ExecType::kFill);
   EXPECT_EQ(e2[0].last_size, 20000);
+  EXPECT_EQ(e2[0].last_price, 4300000);
   EXPECT_EQ(e2[1].type, ExecType::kCanceled);
   std::vector<ExecEvent> e3 = of(3);
   ASSERT_EQ(e3.size(), 1u);
@@ -163,7 +191,7 @@ TEST_F(CoinbaseReconcilerTest, EmitsTheDifferences) {
     EXPECT_EQ(oms_.OnExec(e), oms::OmsResult::kApplied) << static_cast<int>(e.type);
   }
   venue.Stop();
-  EXPECT_EQ(venue.requests(), 3);  // open p1, open p2, recent
+  EXPECT_EQ(venue.requests(), 5);  // open p1, open p2, recent, fills of ord-1 and ord-2
 }
 
 TEST_F(CoinbaseReconcilerTest, AnOpenOrderTheJournalCannotExplainIsDataLoss) {

@@ -76,10 +76,11 @@ std::string FormatSummaryText(const RunSummary& s) {
                         s.duration_ns / 1'000'000'000, (s.duration_ns / 1'000'000) % 1000,
                         s.venue.empty() ? "-" : s.venue, s.strategy.empty() ? "-" : s.strategy);
   const std::pair<const char*, uint64_t> counters[] = {
-      {"messages", s.messages}, {"books", s.books},
-      {"signals", s.signals},   {"orders", s.orders},
-      {"cancels", s.cancels},   {"fills", s.fills},
-      {"rejects", s.rejects},   {"breaker trips", s.breaker_trips}};
+      {"messages", s.messages},        {"books", s.books},
+      {"signals", s.signals},          {"orders", s.orders},
+      {"cancels", s.cancels},          {"fills", s.fills},
+      {"rejects", s.rejects},          {"  by risk", s.risk_refusals},
+      {"  by venue", s.venue_rejects}, {"breaker trips", s.breaker_trips}};
   for (const auto& [name, value] : counters) {
     absl::StrAppendFormat(&out, "  %-14s %12d\n", name, value);
   }
@@ -138,9 +139,10 @@ std::string FormatSummaryJson(const RunSummary& s) {
   AppendJsonString(&out, s.strategy);
   absl::StrAppendFormat(&out,
                         ",\"messages\":%d,\"books\":%d,\"signals\":%d,\"orders\":%d,\"cancels\":%d,"
-                        "\"fills\":%d,\"rejects\":%d,\"breaker_trips\":%d",
+                        "\"fills\":%d,\"rejects\":%d,\"risk_refusals\":%d,\"venue_rejects\":%d,"
+                        "\"breaker_trips\":%d",
                         s.messages, s.books, s.signals, s.orders, s.cancels, s.fills, s.rejects,
-                        s.breaker_trips);
+                        s.risk_refusals, s.venue_rejects, s.breaker_trips);
   out.append(",\"breaker_state\":");
   AppendJsonString(&out, s.breaker_state);
   out.append(s.killed ? ",\"killed\":true" : ",\"killed\":false");

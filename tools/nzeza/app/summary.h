@@ -13,6 +13,7 @@
 // JSON shape (field names are stable; consumers may rely on them):
 //   {"duration_s": 30.0, "venue": "sim", "strategy": "market_maker",
 //    "messages": 1, "books": 1, "signals": 1, "orders": 1, "fills": 1, "rejects": 0,
+//    "risk_refusals": 0, "venue_rejects": 0,
 //    "cancels": 0, "breaker_trips": 0, "breaker_state": "closed", "killed": false,
 //    "positions": [{"instrument": "BTC-USD", "position": "0.002", "avg_price": "50123.45",
 //                   "realized_pnl": "1.25", "unrealized_pnl": "-0.4", "fills": 7,
@@ -73,7 +74,9 @@ struct RunSummary {
   uint64_t orders = 0;        // orders sent to the venue
   uint64_t cancels = 0;       // cancels sent
   uint64_t fills = 0;
-  uint64_t rejects = 0;  // by risk or by the venue
+  uint64_t rejects = 0;        // by risk or by the venue: risk_refusals + venue_rejects
+  uint64_t risk_refusals = 0;  // intents the pre-trade checks or the breaker refused
+  uint64_t venue_rejects = 0;  // orders the venue (or the gateway, before sending) rejected
   uint64_t breaker_trips = 0;
   std::string breaker_state = "closed";
   bool killed = false;

@@ -130,7 +130,12 @@ class CoinbaseReconciler::Impl {
     }
     int64_t filled = o.cum_size;
     if (cum > o.cum_size) {
-      const int64_t delta = cum - o.cum_size;
+      // The fills themselves (price, size, fee of each) where the venue lists them all; otherwise
+      // (or for a remainder they do not explain) one fill for the difference at the average.
+      filled = ApplyVenueFills(o, v, *inst, cum, sink, report);
+    }
+    if (cum > filled) {
+      const int64_t delta = cum - filled;
       ExecEvent fill = Base(o);
       fill.type = ExecType::kFill;
       fill.last_size = delta;
@@ -176,6 +181,80 @@ class CoinbaseReconciler::Impl {
     }
     sink.OnExec(done);
     ++report->done;
+  }
+
+  // Emits, oldest first, the venue's fills of order `v` beyond what the journal holds (o.cum_size),
+  // each with its own price, size and fee, up to the venue's cumulative size `cum`. The journal's
+  // fills came from the user channel, whose updates carry cumulative sizes at fill boundaries, so
+  // the venue's fills up to o.cum_size are the ones already counted. Returns the cumulative size
+  // the emitted fills reach (o.cum_size when the venue lists none usable). Each fill's trade_id
+  // is what the user channel gives its cumulative size, so a late replay is a duplicate.
+  // A fills request that fails or answers something else leaves it all to the average path.
+  int64_t ApplyVenueFills(const oms::Order& o, const VenueOrder& v, const CoinbaseInstrument& inst,
+                          int64_t cum, oms::ExecSink& sink, ReconcileReport* report) {
+    static constexpr std::string_view kPath = "/api/v3/brokerage/orders/historical/fills";
+    const int64_t seen = o.cum_size;  // `o` is live: the events below update it
+    std::vector<VenueFill> fills;
+    std::string cursor;
+    for (int page = 0; page < options_.max_pages; ++page) {
+      std::string target = absl::StrCat(std::string(kPath), "?order_ids=", v.order_id,
+                                        "&limit=1000", cursor.empty() ? "" : "&cursor=", cursor);
+      absl::StatusOr<std::string> body = Get(kPath, target);
+      if (!body.ok()) return seen;
+      absl::StatusOr<ListFillsPage> p = DecodeListFills(*body);
+      if (!p.ok()) return seen;
+      for (VenueFill& f : p->fills) {
+        if (f.order_id == v.order_id) fills.push_back(std::move(f));
+      }
+      if (p->cursor.empty()) break;
+      cursor = p->cursor;
+    }
+    std::reverse(fills.begin(), fills.end());  // the venue lists newest first
+    struct Parsed {
+      int64_t price, size, fee;
+      Liquidity liquidity;
+    };
+    std::vector<Parsed> parsed;
+    int64_t total = 0;
+    for (const VenueFill& f : fills) {
+      Parsed q{0, 0, 0, f.liquidity};
+      if (f.size_in_quote ||
+          ParseDecimal(f.price.data(), f.price.size(), inst.price_scale, Signedness::kUnsigned,
+                       &q.price) != DecimalError::kOk ||
+          ParseDecimal(f.size.data(), f.size.size(), inst.size_scale, Signedness::kUnsigned,
+                       &q.size) != DecimalError::kOk ||
+          q.size <= 0 ||
+          (!f.commission.empty() &&
+           ParseDecimal(f.commission.data(), f.commission.size(), inst.fee_scale,
+                        Signedness::kSigned, &q.fee) != DecimalError::kOk)) {
+        return seen;  // a fill this path cannot read exactly: the average path covers all
+      }
+      total += q.size;
+      parsed.push_back(q);
+    }
+    // Only a complete list explains the order: otherwise the journal's share is unknown.
+    if (total != cum) return seen;
+    int64_t acc = 0;
+    int64_t through = seen;
+    for (const Parsed& q : parsed) {
+      const int64_t before = acc;
+      acc += q.size;
+      if (acc <= seen) continue;       // counted already
+      if (before < seen) return seen;  // not at a fill boundary: cannot split exactly
+      ExecEvent fill = Base(o);
+      fill.type = ExecType::kFill;
+      fill.last_size = q.size;
+      fill.last_price = q.price;
+      fill.fee = q.fee;
+      fill.liquidity = q.liquidity;
+      fill.cum_size = acc;
+      fill.leaves_size = o.size > acc ? o.size - acc : 0;
+      fill.trade_id = UserChannelTradeId(v.order_id, acc);
+      sink.OnExec(fill);
+      ++report->fills;
+      through = acc;
+    }
+    return through;
   }
 
   int64_t NowS() const {

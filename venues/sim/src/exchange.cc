@@ -389,6 +389,7 @@ class ExchangeImpl final : public Exchange {
   std::unique_ptr<WsSession> OpenSession() override;
   void SetFaults(const ExchangeFaults& faults) override { faults_ = faults; }
   AccountView Account(std::string_view key_name) const override;
+  int TradeThroughOpenOrders(std::string_view key_name, int64_t now_unix_ns) override;
   const SimConfig& config() const override { return config_; }
   std::vector<ProductTotals> Totals() const override;
 
@@ -1596,6 +1597,29 @@ RestReply ExchangeImpl::HandleRest(std::string_view method, std::string_view tar
 
 // ---------------------------------------------------------------------------------------------
 // Views.
+
+int ExchangeImpl::TradeThroughOpenOrders(std::string_view key_name, int64_t now_unix_ns) {
+  auto it = account_index_.find(std::string(key_name));
+  if (it == account_index_.end()) return -1;
+  const struct Account& a = accounts_[static_cast<size_t>(it->second)];
+  const std::vector<size_t> open(a.open.begin(), a.open.end());  // fills change a.open
+  int n = 0;
+  for (size_t oi : open) {
+    const Order& o = orders_[oi];
+    if (o.status != OrderStatus::kOpen || o.leaves() <= 0 || o.limit_price <= 0) continue;
+    const size_t pi = o.product;
+    const Side taker = o.side == Side::kBuy ? Side::kSell : Side::kBuy;
+    const int64_t price = o.limit_price;
+    Product& p = products_[pi];
+    fills_.clear();
+    // Enough to take every level at `price` or better: the book holds far less than this.
+    (void)p.book.Take(taker, price, int64_t{1} << 60, &fills_, &levels_);
+    ApplyFills(pi, kParticipant, nullptr, taker, now_unix_ns);
+    NoteLevels(p);
+    ++n;
+  }
+  return n;
+}
 
 AccountView ExchangeImpl::Account(std::string_view key_name) const {
   AccountView v;

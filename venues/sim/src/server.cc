@@ -1024,6 +1024,24 @@ Response SimServer::Impl::HandleAdmin(const Request& req) {
     return JsonResponse(view.found ? http::status::ok : http::status::not_found,
                         AccountViewJson(view), v, ka);
   }
+  if (path == "/admin/trade_through") {
+    if (req.method() != http::verb::post) {
+      return JsonResponse(http::status::method_not_allowed,
+                          ErrorJson("METHOD_NOT_ALLOWED", "use POST"), v, ka);
+    }
+    const std::optional<std::string> key = QueryParam(query, "key");
+    if (!key.has_value() || key->empty()) {
+      return JsonResponse(http::status::bad_request,
+                          ErrorJson("INVALID_ARGUMENT", "\"key\": missing (?key=<key name>)"), v,
+                          ka);
+    }
+    const int n = exchange_->TradeThroughOpenOrders(*key, WallNs());
+    if (n < 0) {
+      return JsonResponse(http::status::not_found,
+                          ErrorJson("NOT_FOUND", "no account with that key"), v, ka);
+    }
+    return JsonResponse(http::status::ok, absl::StrCat(R"({"ok":true,"orders":)", n, "}"), v, ka);
+  }
   if (path == "/admin/totals") {
     if (req.method() != http::verb::get) {
       return JsonResponse(http::status::method_not_allowed,
@@ -1052,8 +1070,8 @@ Response SimServer::Impl::HandleAdmin(const Request& req) {
   return JsonResponse(http::status::not_found,
                       ErrorJson("NOT_FOUND",
                                 "admin endpoints: POST /admin/fault, GET "
-                                "/admin/account?key=..., GET /admin/totals, GET "
-                                "/admin/health"),
+                                "/admin/account?key=..., POST /admin/trade_through?key=..., GET "
+                                "/admin/totals, GET /admin/health"),
                       v, ka);
 }
 

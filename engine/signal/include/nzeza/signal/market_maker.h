@@ -31,6 +31,10 @@ class MarketMaker final : public Strategy {
     int64_t skew_ticks = 0;    // per order_size of inventory
     int64_t max_position = 0;  // size mantissa
     bool post_only = true;
+    // After a quote is rejected (by risk: the throttle, a collar, a limit; or by the venue), no
+    // new quote for this long: retrying on every book update only feeds the refusal counters
+    // (hundreds per second against a 25/s throttle) and keeps the throttle's window full.
+    int64_t reject_backoff_ns = 100'000'000;
   };
 
   // One side's working quote, as the strategy tracks it from its intents and executions.
@@ -66,6 +70,8 @@ class MarketMaker final : public Strategy {
   Quote quotes_[2];
   int64_t position_ = 0;
   int64_t fair_ = 0;
+  int64_t last_book_ns_ = 0;    // the latest book update's time
+  int64_t quiet_until_ns_ = 0;  // no new quote before (reject back-off)
   uint64_t next_intent_id_ = 0;
 };
 

@@ -13,15 +13,17 @@
 //    program) are counted and left alone.
 // 2. the most recent orders of any status (up to max_pages pages), for journal-open orders that
 //    are no longer open at the venue.
-// For each journal-open order found: kAck if the journal never saw one; one kFill for the
-// difference between the venue's filled_size and the journal's cum_size, priced at the venue's
-// average (filled_value / filled_size, nearest at the price scale; else average_filled_price),
-// with the trade_id the user channel gives that cumulative size (so a replay is a duplicate);
-// then kCanceled / kExpired / kReject (FAILED) when the venue says the order is done, or the fill
-// alone completes it. A journal-open order the venue does not know: kReject (kUnknownOrder) if it
-// was never acknowledged (it never reached the venue), DataLoss if it was.
-// Fills are taken from the orders' cumulative fields, not from the fills endpoint: per-fill detail
-// (individual prices, liquidity) of fills missed while down is not recovered, only their sum.
+// For each journal-open order found: kAck if the journal never saw one; for the difference between
+// the venue's filled_size and the journal's cum_size, the order's fills from
+// GET /api/v3/brokerage/orders/historical/fills?order_ids=... (oldest first, those beyond the
+// journal's cumulative size, each with its own price, size, fee and liquidity), each with the
+// trade_id the user channel gives its cumulative size (so a replay is a duplicate). When that
+// list does not explain the difference exactly (incomplete, unreadable, or the journal's size is
+// not at a fill boundary): one kFill for the difference, priced at the venue's average
+// (filled_value / filled_size, nearest at the price scale; else average_filled_price), without a
+// fee. Then kCanceled / kExpired / kReject (FAILED) when the venue says the order is done, or the
+// fills alone complete it. A journal-open order the venue does not know: kReject (kUnknownOrder) if
+// it was never acknowledged (it never reached the venue), DataLoss if it was.
 //
 // Thread: control plane; blocks up to `timeout` (each request bounded by request_timeout).
 // Allocates.

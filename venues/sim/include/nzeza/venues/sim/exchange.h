@@ -141,6 +141,15 @@ class Exchange {
 
   virtual void SetFaults(const ExchangeFaults& faults) = 0;
   virtual AccountView Account(std::string_view key_name) const = 0;
+  // Other participants trade through every open order of the account at its limit price (an
+  // immediate-or-cancel order on the other side that takes everything at that price or better),
+  // as a market moving through a quote does: the account's orders fill, its user channel and the
+  // market data say so. Returns the number of orders traded through, -1 for an unknown key.
+  virtual int TradeThroughOpenOrders(std::string_view key_name, int64_t now_unix_ns) {
+    (void)key_name;
+    (void)now_unix_ns;
+    return -1;
+  }
   virtual const SimConfig& config() const = 0;
   // One entry per product, in configuration order.
   virtual std::vector<ProductTotals> Totals() const = 0;
