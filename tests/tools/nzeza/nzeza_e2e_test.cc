@@ -69,9 +69,11 @@ int FreePort() {
   return ntohs(a.sin_port);
 }
 
-// One HTTP/1.1 request to 127.0.0.1:port; the whole response ("" on failure). Bounded by a 5 s
-// socket timeout.
-std::string Http(int port, const std::string& method, const std::string& path) {
+// One HTTP/1.1 request to 127.0.0.1:port with `body` (the sim's admin endpoint takes its
+// arguments in the query string: no body); the whole response ("" on failure). Bounded by 5 s
+// socket timeouts.
+std::string Http(int port, const std::string& method, const std::string& path,
+                 const std::string& body = "") {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -82,9 +84,10 @@ std::string Http(int port, const std::string& method, const std::string& path) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::string resp;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
-    const std::string req = method + " " + path +
-                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n"
-                            "Connection: close\r\n\r\ntest";
+    const std::string req =
+        method + " " + path +
+        " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body;
     if (::send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size())) {
       char buf[4096];
       ssize_t n;
@@ -93,36 +96,19 @@ std::string Http(int port, const std::string& method, const std::string& path) {
   }
   ::close(fd);
   return resp;
+}
+
+// A key name as a query-string value ('/' escaped).
+std::string QueryEscape(const std::string& key_name) {
+  std::string q;
+  for (char c : key_name) q += c == '/' ? std::string("%2F") : std::string(1, c);
+  return q;
 }
 
 // The embedded venue's admin port, from the engine's start-up log line.
 int AdminPort(const std::string& log) {
   const size_t at = log.find(", admin ");
   return at == std::string::npos ? 0 : std::atoi(log.c_str() + at + 8);
-}
-
-// A request with an empty body (the sim's admin endpoint takes the fault in the query string).
-std::string Request(int port, const std::string& method, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string resp;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
-    const std::string req = method + " " + path +
-                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
-                            "Connection: close\r\n\r\n";
-    if (::send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size())) {
-      char buf[4096];
-      ssize_t n;
-      while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) resp.append(buf, static_cast<size_t>(n));
-    }
-  }
-  ::close(fd);
-  return resp;
 }
 
 // The number after the last `key=` in text (status lines: "ord=12"), or -1.
@@ -166,6 +152,64 @@ bool ReadSummary(const std::string& path, Summary* s, bool venue_fields = true) 
   if (p["venue_position"].get(v)) return false;
   s->venue_position = std::string(v);
   return !p["venue_open_orders"].get(s->venue_open_orders) && !p["venue_fills"].get(s->venue_fills);
+}
+
+// An EC P-256 key pair as PEM: {private (PKCS#8), public (SubjectPublicKeyInfo)}.
+std::pair<std::string, std::string> EcKeyPair() {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  std::pair<std::string, std::string> out;
+  for (int priv = 1; priv >= 0 && key != nullptr; --priv) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (priv ? PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr)
+             : PEM_write_bio_PUBKEY(bio, key)) {
+      char* data = nullptr;
+      const long n = BIO_get_mem_data(bio, &data);
+      (priv ? out.first : out.second).assign(data, static_cast<size_t>(n));
+    }
+    BIO_free(bio);
+  }
+  EVP_PKEY_free(key);
+  return out;
+}
+
+// The integer after `"key":` in a one-line JSON object, or -1.
+int64_t JsonInt(const std::string& json, const std::string& key) {
+  const size_t at = json.find("\"" + key + "\":");
+  return at == std::string::npos ? -1 : std::atoll(json.c_str() + at + key.size() + 3);
+}
+
+// The string after `"key":"` in a one-line JSON object, or "".
+std::string JsonStr(const std::string& json, const std::string& key) {
+  const size_t at = json.find("\"" + key + "\":\"");
+  if (at == std::string::npos) return "";
+  const size_t from = at + key.size() + 4;
+  return json.substr(from, json.find('"', from) - from);
+}
+
+// The venue's view of one account and product, through nzeza-sim's admin endpoint.
+struct VenueAccount {
+  std::string position;  // canonical decimal, e.g. "-0.0004" or "0"
+  int64_t open_orders = -1;
+  int64_t fills = -1;
+};
+
+VenueAccount ReadVenueAccount(int admin, const std::string& key_name) {
+  const std::string resp = Http(admin, "GET", "/admin/account?key=" + QueryEscape(key_name));
+  const size_t body = resp.find("\r\n\r\n");
+  VenueAccount v;
+  if (body == std::string::npos) return v;
+  const std::string json = resp.substr(body + 4);
+  v.open_orders = JsonInt(json, "open_orders");
+  v.fills = JsonInt(json, "fills");
+  // The venue prints at its own scale ("0.00120000"); compare canonically (no trailing zeros).
+  std::string p = JsonStr(json, "base_position");
+  if (p.find('.') != std::string::npos) {
+    while (!p.empty() && p.back() == '0') p.pop_back();
+    if (!p.empty() && p.back() == '.') p.pop_back();
+  }
+  if (p == "-0") p = "0";
+  v.position = p;
+  return v;
 }
 
 TEST(NzezaEngine, TradesAgainstTheEmbeddedVenueAndEndsFlatOfWorkingOrdersWithMatchingPositions) {
@@ -251,15 +295,14 @@ TEST(NzezaEngine, FeedStallTripsTheBreakerAndTradingResumesAfterTheCooldown) {
   ASSERT_NE(admin, 0) << c.err();
   const int64_t orders_before = LastCount(c.out(), "ord");
   ASSERT_GT(orders_before, 0) << c.out();
-  EXPECT_NE(Request(admin, "POST", "/admin/fault?type=stall&ms=2500").find("200 OK"),
+  EXPECT_NE(Http(admin, "POST", "/admin/fault?type=stall&ms=2500").find("200 OK"),
             std::string::npos);
   ASSERT_TRUE(c.WaitForOutput("breaker=open", 5'000)) << c.out();
   // While open: the order count does not move (cancels may), and nothing is left working.
   const int64_t orders_open = LastCount(c.out(), "ord");
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-  const std::string account = Request(
-      admin, "GET", "/admin/account?key=organizations%2Fnzeza-embedded-sim%2FapiKeys%2Fengine");
-  EXPECT_NE(account.find("\"open_orders\":0"), std::string::npos) << account;
+  EXPECT_EQ(ReadVenueAccount(admin, "organizations/nzeza-embedded-sim/apiKeys/engine").open_orders,
+            0);
   ASSERT_TRUE(c.WaitForOutput("breaker=open", 1000));
   EXPECT_EQ(LastCount(c.out(), "ord"), orders_open) << c.out();
   // Data again after 2.5 s, then the cooldown: half-open, a probe, closed; orders go out again.
@@ -289,7 +332,7 @@ TEST(NzezaEngine, RejectBurstTripsTheBreaker) {
   ASSERT_TRUE(c.WaitForOutput("t=1", 30'000)) << c.err();
   const int admin = AdminPort(c.err());
   ASSERT_NE(admin, 0);
-  EXPECT_NE(Request(admin, "POST", "/admin/fault?type=reject&count=50").find("200 OK"),
+  EXPECT_NE(Http(admin, "POST", "/admin/fault?type=reject&count=50").find("200 OK"),
             std::string::npos);
   ASSERT_TRUE(c.WaitForOutput("breaker=open", 15'000)) << c.out() << c.err();
   const int64_t orders_open = LastCount(c.out(), "ord");
@@ -299,66 +342,6 @@ TEST(NzezaEngine, RejectBurstTripsTheBreaker) {
   c.Signal(SIGTERM);
   EXPECT_EQ(c.Wait(20'000), 0) << c.err();
   EXPECT_NE(c.err().find("reject_burst"), std::string::npos) << c.err();
-}
-
-// An EC P-256 key pair as PEM: {private (PKCS#8), public (SubjectPublicKeyInfo)}.
-std::pair<std::string, std::string> EcKeyPair() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  std::pair<std::string, std::string> out;
-  for (int priv = 1; priv >= 0 && key != nullptr; --priv) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    if (priv ? PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr)
-             : PEM_write_bio_PUBKEY(bio, key)) {
-      char* data = nullptr;
-      const long n = BIO_get_mem_data(bio, &data);
-      (priv ? out.first : out.second).assign(data, static_cast<size_t>(n));
-    }
-    BIO_free(bio);
-  }
-  EVP_PKEY_free(key);
-  return out;
-}
-
-// The integer after `"key":` in a one-line JSON object, or -1.
-int64_t JsonInt(const std::string& json, const std::string& key) {
-  const size_t at = json.find("\"" + key + "\":");
-  return at == std::string::npos ? -1 : std::atoll(json.c_str() + at + key.size() + 3);
-}
-
-// The string after `"key":"` in a one-line JSON object, or "".
-std::string JsonStr(const std::string& json, const std::string& key) {
-  const size_t at = json.find("\"" + key + "\":\"");
-  if (at == std::string::npos) return "";
-  const size_t from = at + key.size() + 4;
-  return json.substr(from, json.find('"', from) - from);
-}
-
-// The venue's view of one account and product, through nzeza-sim's admin endpoint.
-struct VenueAccount {
-  std::string position;  // canonical decimal, e.g. "-0.0004" or "0"
-  int64_t open_orders = -1;
-  int64_t fills = -1;
-};
-
-VenueAccount ReadVenueAccount(int admin, const std::string& key_name) {
-  std::string q;
-  for (char c : key_name) q += c == '/' ? std::string("%2F") : std::string(1, c);
-  const std::string resp = Request(admin, "GET", "/admin/account?key=" + q);
-  const size_t body = resp.find("\r\n\r\n");
-  VenueAccount v;
-  if (body == std::string::npos) return v;
-  const std::string json = resp.substr(body + 4);
-  v.open_orders = JsonInt(json, "open_orders");
-  v.fills = JsonInt(json, "fills");
-  // The venue prints at its own scale ("0.00120000"); compare canonically (no trailing zeros).
-  std::string p = JsonStr(json, "base_position");
-  if (p.find('.') != std::string::npos) {
-    while (!p.empty() && p.back() == '0') p.pop_back();
-    if (!p.empty() && p.back() == '.') p.pop_back();
-  }
-  if (p == "-0") p = "0";
-  v.position = p;
-  return v;
 }
 
 // SIGKILL at a random point while trading against nzeza-sim (a process of its own, so the venue
@@ -432,10 +415,8 @@ public_key_file = ")" + pub_file + "\"\n");
   EXPECT_GT(killed.fills, 0);
   // The market trades through the quotes the dead engine left resting: fills it never heard of,
   // which reconciliation must bring in one by one.
-  std::string q;
-  for (char ch : key_name) q += ch == '/' ? std::string("%2F") : std::string(1, ch);
   const std::string through =
-      Request(static_cast<int>(admin), "POST", "/admin/trade_through?key=" + q);
+      Http(static_cast<int>(admin), "POST", "/admin/trade_through?key=" + QueryEscape(key_name));
   EXPECT_NE(through.find("200 OK"), std::string::npos) << through;
   const VenueAccount down = ReadVenueAccount(static_cast<int>(admin), key_name);
   if (killed.open_orders > 0) {
