@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "bounded_writer.h"
 
 namespace nzeza::venues::coinbase {
 namespace {
@@ -40,35 +41,6 @@ struct PkeyDeleter {
 };
 struct EcdsaSigDeleter {
   void operator()(ECDSA_SIG* s) const noexcept { ECDSA_SIG_free(s); }
-};
-
-// A tiny bounded writer over a caller's buffer.
-class Out {
- public:
-  Out(char* p, size_t cap) noexcept : begin_(p), p_(p), end_(p + cap) {}
-  void Put(std::string_view s) noexcept {
-    if (s.empty()) return;  // (memcpy from a null data() is undefined even for 0 bytes)
-    if (static_cast<size_t>(end_ - p_) < s.size()) {
-      ok_ = false;
-      return;
-    }
-    std::memcpy(p_, s.data(), s.size());
-    p_ += s.size();
-  }
-  void PutInt(int64_t v) noexcept {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    Put(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
-  }
-  size_t size() const noexcept { return static_cast<size_t>(p_ - begin_); }
-  bool ok() const noexcept { return ok_; }
-  char* data() noexcept { return begin_; }
-
- private:
-  char* begin_;
-  char* p_;
-  char* end_;
-  bool ok_ = true;
 };
 
 // ES256: DER ECDSA-Sig-Value -> raw r || s (32 bytes each).
@@ -260,7 +232,7 @@ size_t JwtSigner::SignImpl(const char* uri, size_t uri_len, bool with_uri, int64
     nonce[2 * i + 1] = kHex[rnd[i] & 15];
   }
   char json[512];
-  Out h(json, sizeof(json));
+  BoundedWriter h(json, sizeof(json));
   h.Put("{\"alg\":\"");
   h.Put(JwtAlgorithmName(credentials_.algorithm()));
   h.Put("\",\"kid\":\"");
@@ -272,7 +244,7 @@ size_t JwtSigner::SignImpl(const char* uri, size_t uri_len, bool with_uri, int64
   size_t n = Base64UrlEncode(reinterpret_cast<const unsigned char*>(json), h.size(), out, cap);
   if (n == 0 || n + 1 > cap) return 0;
   out[n++] = '.';
-  Out p(json, sizeof(json));
+  BoundedWriter p(json, sizeof(json));
   p.Put("{\"sub\":\"");
   p.Put(kid);
   p.Put("\",\"iss\":\"cdp\",\"nbf\":");

@@ -8,41 +8,12 @@
 
 #include <nzeza/core/decimal.h>
 
+#include "bounded_writer.h"
+
 namespace nzeza::venues::coinbase {
 namespace {
 
 using oms::VenueReject;
-
-class Writer {
- public:
-  Writer(char* p, size_t cap) noexcept : begin_(p), p_(p), end_(p + cap) {}
-  void Put(std::string_view s) noexcept {
-    if (s.empty()) return;  // (memcpy from a null data() is undefined even for 0 bytes)
-    if (static_cast<size_t>(end_ - p_) < s.size()) {
-      ok_ = false;
-      return;
-    }
-    std::memcpy(p_, s.data(), s.size());
-    p_ += s.size();
-  }
-  void PutUint(uint64_t v) noexcept {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    Put(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
-  }
-  void PutDecimal(int64_t mantissa, int scale) noexcept {
-    char buf[kMaxDecimalChars];
-    Put(std::string_view(buf, FormatDecimal(mantissa, scale, buf)));
-  }
-  size_t size() const noexcept { return static_cast<size_t>(p_ - begin_); }
-  bool ok() const noexcept { return ok_; }
-
- private:
-  char* begin_;
-  char* p_;
-  char* end_;
-  bool ok_ = true;
-};
 
 bool NeedsEscape(std::string_view s) noexcept {
   return std::any_of(s.begin(), s.end(), [](char c) {
@@ -127,9 +98,9 @@ EncodeError EncodeCreateOrderBody(const OrderCmd& cmd, const CoinbaseInstrument&
   } else {
     return EncodeError::kUnsupportedOrder;
   }
-  Writer w(out, cap);
+  BoundedWriter w(out, cap);
   w.Put("{\"client_order_id\":\"");
-  w.PutUint(cmd.client_order_id);
+  w.PutInt(cmd.client_order_id);
   w.Put("\",\"product_id\":\"");
   w.Put(inst.product());
   w.Put(cmd.side == Side::kBuy ? "\",\"side\":\"BUY\",\"order_configuration\":{\""
@@ -154,7 +125,7 @@ EncodeError EncodeCreateOrderBody(const OrderCmd& cmd, const CoinbaseInstrument&
 EncodeError EncodeBatchCancelBody(std::span<const std::string_view> order_ids, char* out,
                                   size_t cap, size_t* len) noexcept {
   if (order_ids.empty() || order_ids.size() > kMaxCancelBatch) return EncodeError::kBadArgument;
-  Writer w(out, cap);
+  BoundedWriter w(out, cap);
   w.Put("{\"order_ids\":[");
   for (size_t i = 0; i < order_ids.size(); ++i) {
     if (order_ids[i].empty() || NeedsEscape(order_ids[i])) return EncodeError::kBadArgument;
@@ -175,7 +146,7 @@ EncodeError EncodeHttpRequest(std::string_view method, std::string_view path, st
       method.empty() || HasCrLfNul(method) || Contains(path, " ")) {
     return EncodeError::kBadArgument;
   }
-  Writer w(out, cap);
+  BoundedWriter w(out, cap);
   w.Put(method);
   w.Put(" ");
   w.Put(path);
@@ -185,7 +156,7 @@ EncodeError EncodeHttpRequest(std::string_view method, std::string_view path, st
   w.Put(jwt);
   if (!body.empty()) {
     w.Put("\r\nContent-Type: application/json\r\nContent-Length: ");
-    w.PutUint(body.size());
+    w.PutInt(body.size());
   }
   w.Put("\r\n\r\n");
   w.Put(body);
