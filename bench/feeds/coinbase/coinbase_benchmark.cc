@@ -23,13 +23,13 @@
 //                "update" event, updates {side bid/offer, event_time, price_level,
 //                new_quantity}), after its snapshots converted to l2_data snapshots; decoders are
 //                re-created (untimed) when the set wraps, since sequence_num must keep growing.
-// BM_Coinbase{L2Update,AdvancedL2}_PairedNzezaRapidJson time ours and RapidJSON's in alternating
-// blocks of 256 messages inside one benchmark and report the ratio (rapidjson_over_nzeza): on a
-// shared, noisy machine the separate benchmarks' medians swing with other processes' load, the
-// paired ratio much less.
-// Every contender stamps MdEvent::times.decoded_ns from the same calibrated TscClock, as the
-// engine does (the decoder's CoinbaseDecoderOptions::clock).
-// The simdjson kernel compiled in is reported as the context "simdjson_kernel".
+// BM_Coinbase{L2Update,AdvancedL2,Snapshot}_PairedNzezaRapidJson time ours and RapidJSON's in
+// alternating blocks of 256 messages inside one benchmark and report the ratio
+// (rapidjson_over_nzeza): on a shared, noisy machine the separate benchmarks' medians swing with
+// other processes' load, the paired ratio much less. Every contender stamps
+// MdEvent::times.decoded_ns from the same calibrated TscClock, as the engine does (the decoder's
+// CoinbaseDecoderOptions::clock). The simdjson kernel compiled in is reported as the context
+// "simdjson_kernel".
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -965,6 +965,10 @@ void BM_CoinbaseAdvancedL2_PairedNzezaRapidJson(benchmark::State& state) {
   Paired(state, AdvancedL2Set());
 }
 BENCHMARK(BM_CoinbaseAdvancedL2_PairedNzezaRapidJson);
+void BM_CoinbaseSnapshot_PairedNzezaRapidJson(benchmark::State& state) {
+  Paired(state, SnapshotSet());
+}
+BENCHMARK(BM_CoinbaseSnapshot_PairedNzezaRapidJson);
 
 #define NZ_COINBASE_BENCH(Msg, SetFn, Contender)                                                   \
   void BM_Coinbase##Msg##_##Contender(benchmark::State& state) { Run<Contender>(state, SetFn()); } \

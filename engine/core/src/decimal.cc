@@ -161,19 +161,11 @@ inline __m128i Load16(const void* p) noexcept {
 // by the '.' position and the digit count) then squeezes out the '.' and right-aligns the first
 // m = integer digits + scale digits (zeros past the text included, at most 15), which is the
 // mantissa itself, and three multiply-adds convert it (the simdjson way).
-inline DecimalError ParseShort(const char* data, size_t size, int scale, Signedness sign,
-                               int64_t* mantissa) noexcept {
-  __m128i v;
-  if (size >= 8) {
-    // Bytes [0, 8) and [size - 8, size), the second moved up to its place; they agree where
-    // they overlap.
-    const __m128i head = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(data));
-    const __m128i tail = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(data + size - 8));
-    v = _mm_or_si128(head, _mm_shuffle_epi8(tail, _mm_loadu_si128(reinterpret_cast<const __m128i*>(
-                                                      kTailWindow + 24 - size))));
-  } else {
-    v = _mm_cvtsi64_si128(static_cast<long long>(LoadUpTo8(data, data, data + size)));
-  }
+//
+// ParseShortVec is the conversion, given v = the text's `size` bytes (1..16) with zeros after
+// them; ParseShort and ParsePadded differ only in how they load v.
+inline DecimalError ParseShortVec(__m128i v, const char* data, size_t size, int scale,
+                                  Signedness sign, int64_t* mantissa) noexcept {
   int len = static_cast<int>(size);
   bool neg = false;
   if (*data == '-') {
@@ -215,6 +207,34 @@ inline DecimalError ParseShort(const char* data, size_t size, int scale, Signedn
   }
   *mantissa = neg ? -static_cast<int64_t>(mag) : static_cast<int64_t>(mag);
   return DecimalError::kOk;
+}
+// The text loaded without reading outside [data, data + size).
+inline DecimalError ParseShort(const char* data, size_t size, int scale, Signedness sign,
+                               int64_t* mantissa) noexcept {
+  __m128i v;
+  if (size >= 8) {
+    // Bytes [0, 8) and [size - 8, size), the second moved up to its place; they agree where
+    // they overlap.
+    const __m128i head = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(data));
+    const __m128i tail = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(data + size - 8));
+    v = _mm_or_si128(head, _mm_shuffle_epi8(tail, _mm_loadu_si128(reinterpret_cast<const __m128i*>(
+                                                      kTailWindow + 24 - size))));
+  } else {
+    v = _mm_cvtsi64_si128(static_cast<long long>(LoadUpTo8(data, data, data + size)));
+  }
+  return ParseShortVec(v, data, size, scale, sign, mantissa);
+}
+
+// 16 bytes at data are readable: one load, the bytes past the text cleared with a mask (no
+// branch on the length).
+alignas(16) constexpr int8_t kPrefixWindow[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                  -1, -1, -1, -1, -1, 0,  0,  0,  0,  0,  0,
+                                                  0,  0,  0,  0,  0,  0,  0,  0,  0,  0};
+inline DecimalError ParsePadded(const char* data, size_t size, int scale, Signedness sign,
+                                int64_t* mantissa) noexcept {
+  const __m128i keep = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPrefixWindow + 16 - size));
+  const __m128i v = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data)), keep);
+  return ParseShortVec(v, data, size, scale, sign, mantissa);
 }
 #endif  // SSSE3 && SSE4.1
 
@@ -472,6 +492,18 @@ DecimalError ParseDecimal(const char* data, size_t size, int scale, Signedness s
   }
 #ifdef NZ_DECIMAL_HAVE_SHORT_PATH
   if (size - 1 < 16) return ParseShort(data, size, scale, sign, mantissa);
+#endif
+  if (size == 0) return DecimalError::kEmpty;
+  return ParseLong(data, size, scale, sign, mantissa);
+}
+
+DecimalError ParseDecimalPadded(const char* data, size_t size, int scale, Signedness sign,
+                                int64_t* mantissa) noexcept {
+  if (static_cast<unsigned>(scale) > static_cast<unsigned>(kMaxDecimalScale)) {
+    return DecimalError::kBadScale;
+  }
+#ifdef NZ_DECIMAL_HAVE_SHORT_PATH
+  if (size - 1 < 16) return ParsePadded(data, size, scale, sign, mantissa);
 #endif
   if (size == 0) return DecimalError::kEmpty;
   return ParseLong(data, size, scale, sign, mantissa);

@@ -92,12 +92,17 @@ inline DecodeError JsonError(simdjson::error_code e, DecodeError type_error) noe
   return e == simdjson::INCORRECT_TYPE ? type_error : DecodeError::kMalformedJson;
 }
 
-// A price/size text at `scale`; a price must also be > 0.
+// A price/size text at `scale`; a price must also be > 0. `s` lies inside the message being
+// decoded, which has kFeedPadding readable bytes after it (the OnMessage contract), so the
+// padded parser may read 16 bytes from its start.
 inline bool ParsePrice(std::string_view s, int32_t scale, int64_t* out) noexcept {
-  return ParseScaled(s, scale, out) == DecimalError::kOk && *out > 0;
+  return ParseDecimalPadded(s.data(), s.size(), scale, Signedness::kUnsigned, out) ==
+             DecimalError::kOk &&
+         *out > 0;
 }
 inline bool ParseSize(std::string_view s, int32_t scale, int64_t* out) noexcept {
-  return ParseScaled(s, scale, out) == DecimalError::kOk;
+  return ParseDecimalPadded(s.data(), s.size(), scale, Signedness::kUnsigned, out) ==
+         DecimalError::kOk;
 }
 
 // One level as read from the message, before its product's scales are known.

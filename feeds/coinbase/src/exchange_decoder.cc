@@ -1,4 +1,5 @@
 // Coinbase Exchange ws-feed decoder. See decoder.h for the protocol decisions.
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -7,6 +8,7 @@
 #include "decoder_common.h"
 #include "nzeza/feeds/coinbase/decoder.h"
 #include "nzeza/feeds/coinbase/subscribe.h"
+#include "nzeza/feeds/common/level_scan.h"
 
 namespace nzeza {
 namespace coinbase_internal {
@@ -115,6 +117,11 @@ class ExchangeDecoder final : public CoinbaseDecoderBase {
 
   // Reads every member of the root object into f (levels into raw_).
   DecodeError ReadMembers(od::object& root, ExFields& f, const char** where) noexcept;
+  // A snapshot as Coinbase writes it ({"type":"snapshot","product_id":"<known product>", then
+  // "asks" and "bids" in either order and an optional plain "time", no escapes), read without
+  // simdjson: fills f and bids_/asks_ as ReadMembers would and returns true. False for anything
+  // else (not decided: the caller clears what was read and decodes the message in full).
+  bool ReadSnapshotFast(const char* data, size_t size, ExFields& f) noexcept;
   DecodeError ReadLevels(od::value& v, bool triples, Side side, ExFields& f,
                          const char** where) noexcept;
 
@@ -305,6 +312,69 @@ DecodeError ExchangeDecoder::ReadMembers(od::object& root, ExFields& f,
   return DecodeError::kOk;
 }
 
+bool ExchangeDecoder::ReadSnapshotFast(const char* data, size_t size, ExFields& f) noexcept {
+  static constexpr std::string_view kPrefix = R"({"type":"snapshot","product_id":")";
+  if (!options_.fast_snapshots || alloc_error_ || size > options_.max_message_bytes ||
+      size < kPrefix.size() || std::memcmp(data, kPrefix.data(), kPrefix.size()) != 0) {
+    return false;
+  }
+  const char* const end = data + size;
+  const char* p = data + kPrefix.size();
+  const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+  if (q == nullptr) return false;
+  const FeedInstrument* in = table_.Find(std::string_view(p, static_cast<size_t>(q - p)));
+  if (in == nullptr) return false;  // unknown, or not plain text: decided in full
+  f.type = ExType::kSnapshot;
+  f.product = std::string_view(p, static_cast<size_t>(q - p));
+  f.has.product = true;
+  f.instrument = in;
+  p = q + 1;
+  const size_t max_levels = options_.max_levels;
+  for (;;) {
+    using level_scan_internal::Expect;
+    if ((q = Expect(p, end, '}')) != nullptr) break;
+    if ((p = Expect(p, end, ',')) == nullptr || (p = Expect(p, end, '"')) == nullptr) {
+      return false;
+    }
+    static constexpr std::string_view kAsks = R"(asks")", kBids = R"(bids")", kTime = R"(time")";
+    const auto is = [&](std::string_view key) {
+      return static_cast<size_t>(end - p) >= key.size() &&
+             std::memcmp(p, key.data(), key.size()) == 0;
+    };
+    if (is(kAsks) || is(kBids)) {
+      const bool bids = *p == 'b';
+      bool& seen = bids ? f.has.bids : f.has.asks;
+      if (seen) return false;  // a repeated member: decided in full
+      seen = true;
+      std::vector<PriceLevel>& dst = bids ? bids_ : asks_;
+      if ((p = Expect(p + kAsks.size(), end, ':')) == nullptr) return false;
+      p = ScanDecimalPairs(p, end, in->price_scale, in->size_scale, [&](const PriceLevel& l) {
+        if (bids_.size() + asks_.size() >= max_levels) return false;
+        dst.push_back(l);
+        return true;
+      });
+      if (p == nullptr) return false;
+    } else if (is(kTime) && !f.has.time) {
+      if ((p = Expect(p + kTime.size(), end, ':')) == nullptr ||
+          (p = Expect(p, end, '"')) == nullptr) {
+        return false;
+      }
+      q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+      int64_t ns;
+      if (q == nullptr || !ParseTime(std::string_view(p, static_cast<size_t>(q - p)), &ns)) {
+        return false;  // (an escape or a bad time: decided in full)
+      }
+      f.time = std::string_view(p, static_cast<size_t>(q - p));
+      f.has.time = true;
+      p = q + 1;
+    } else {
+      return false;
+    }
+  }
+  while (q < end && level_scan_internal::IsJsonSpace(*q)) ++q;
+  return q == end && f.has.bids && f.has.asks;
+}
+
 DecodeError ExchangeDecoder::Failed(DecodeError e, const char* where, const ExFields& f,
                                     int64_t recv_ns, MdSink& sink) noexcept {
   size_t idx = kNoIndex;
@@ -331,14 +401,24 @@ DecodeError ExchangeDecoder::OnMessage(const char* data, size_t size, int64_t re
   asks_.clear();
   ExFields& f = fields_;
   f.Reset();
-  od::object root;
-  if (DecodeError e = Start(data, size, &root); e != DecodeError::kOk) {
-    return Fail(e, e == DecodeError::kTooLarge ? "exchange: message too large"
-                                               : "exchange: not a JSON object");
-  }
   const char* where = "";
-  if (DecodeError e = ReadMembers(root, f, &where); e != DecodeError::kOk) {
-    return Failed(e, where, f, recv_ns, sink);
+  // (Only a message that can be a snapshot in Coinbase's layout pays for the call.)
+  if (size > 12 && data[9] == 's' && data[10] == 'n' && ReadSnapshotFast(data, size, f)) {
+    ++cb_counters_.fast_snapshots;
+  } else {
+    if (!bids_.empty() || !asks_.empty() || f.has.product) {  // the scanner gave up half way
+      bids_.clear();
+      asks_.clear();
+      f.Reset();
+    }
+    od::object root;
+    if (DecodeError e = Start(data, size, &root); e != DecodeError::kOk) {
+      return Fail(e, e == DecodeError::kTooLarge ? "exchange: message too large"
+                                                 : "exchange: not a JSON object");
+    }
+    if (DecodeError e = ReadMembers(root, f, &where); e != DecodeError::kOk) {
+      return Failed(e, where, f, recv_ns, sink);
+    }
   }
   DecodeError e = DecodeError::kOk;
   switch (f.type) {

@@ -34,10 +34,23 @@ constexpr Signedness kS = Signedness::kSigned;
 
 // Parses `s` from a heap buffer of exactly s.size() bytes, so that AddressSanitizer reports any
 // read past the end (a std::string would hide it in its spare capacity).
+// ParseDecimal on a buffer of exactly the text (ASan sees any read outside it), and
+// ParseDecimalPadded on the text followed by 16 bytes of digits and dots, which it must ignore:
+// every case in this file checks that the two agree.
 E ParseExact(std::string_view s, int scale, Signedness sign, int64_t* out) {
   std::unique_ptr<char[]> buf(new char[s.size() == 0 ? 1 : s.size()]);
   std::memcpy(buf.get(), s.data(), s.size());
-  return ParseDecimal(buf.get(), s.size(), scale, sign, out);
+  const E e = ParseDecimal(buf.get(), s.size(), scale, sign, out);
+  std::string padded(s);
+  padded += "7.77777777777777";
+  int64_t padded_out = *out;
+  const E padded_e = ParseDecimalPadded(padded.data(), s.size(), scale, sign, &padded_out);
+  if (padded_e != e || padded_out != *out) {
+    ADD_FAILURE() << "'" << s << "' @" << scale << ": ParseDecimalPadded "
+                  << DecimalErrorName(padded_e) << " " << padded_out << ", ParseDecimal "
+                  << DecimalErrorName(e) << " " << *out;
+  }
+  return e;
 }
 
 struct OkCase {

@@ -4,6 +4,9 @@
 // book messages, every error kind (truncation at every byte of real frames included), member order,
 // subscribe frames against the recorded ones, disconnect/resync, instrument discovery, and no
 // allocation after warm-up.
+#include <cstdio>
+#include <cstring>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -526,6 +529,204 @@ TEST(CoinbaseExchange, DiscoveryFindsTheRecordingsProductsAndScales) {
   EXPECT_EQ(v[0].size_scale, 8);
   EXPECT_EQ(v[1].symbol, "ETH-USD");
   EXPECT_EQ(v[1].size_scale, 1);
+}
+
+// Two decoders fed the same messages, one reading snapshots with the scanner (fast_snapshots) and
+// one through simdjson On Demand only: every result must be the same (return, events, counters,
+// actions, the error and where it was).
+class FastAndGeneral {
+ public:
+  FastAndGeneral() {
+    CoinbaseDecoderOptions general;
+    general.fast_snapshots = false;
+    fast_ = Make();
+    general_ = Make(general);
+  }
+  // Feeds m to both and compares; the events of the fast one are returned.
+  std::vector<MdEvent> Feed(std::string_view m, char fill = '}') {
+    VectorSink a, b;
+    const DecodeError ea = testing::Feed(*fast_, m, a, 1, fill);
+    const DecodeError eb = testing::Feed(*general_, m, b, 1, fill);
+    const std::string shown(m.substr(0, 120));
+    EXPECT_EQ(ea, eb) << shown;
+    EXPECT_STREQ(fast_->last_error_where(), general_->last_error_where()) << shown;
+    EXPECT_EQ(a.events.size(), b.events.size()) << shown;
+    for (size_t i = 0; i < a.events.size() && i < b.events.size(); ++i) {
+      EXPECT_TRUE(Same(a.events[i], b.events[i])) << "event " << i << " of " << shown;
+    }
+    EXPECT_EQ(LevelsOf(a.events), LevelsOf(b.events)) << shown;
+    const FeedCounters& ca = fast_->counters();
+    const FeedCounters& cb = general_->counters();
+    EXPECT_EQ(std::memcmp(&ca, &cb, sizeof(FeedCounters)), 0) << shown;
+    const std::vector<FeedAction> aa = Actions(*fast_), ab = Actions(*general_);
+    EXPECT_EQ(aa.size(), ab.size()) << shown;
+    for (size_t i = 0; i < aa.size() && i < ab.size(); ++i) {
+      EXPECT_EQ(aa[i].type, ab[i].type) << shown;
+      EXPECT_EQ(aa[i].instrument, ab[i].instrument) << shown;
+    }
+    return a.events;
+  }
+  // Every field but the clock reading (decoded_ns); the payload of the event's type.
+  static bool Same(const MdEvent& x, const MdEvent& y) {
+    if (x.type != y.type || x.flags != y.flags || x.venue != y.venue ||
+        x.instrument != y.instrument || x.venue_seq != y.venue_seq ||
+        x.exchange_ns != y.exchange_ns || x.times.recv_ns != y.times.recv_ns) {
+      return false;
+    }
+    switch (x.type) {
+      case MdType::kLevels:
+        return x.levels.num_bids == y.levels.num_bids && x.levels.num_asks == y.levels.num_asks;
+      case MdType::kTrade:
+        return x.trade.price == y.trade.price && x.trade.size == y.trade.size &&
+               x.trade.trade_id == y.trade.trade_id && x.trade.aggressor == y.trade.aggressor;
+      case MdType::kBbo:
+        return std::memcmp(&x.bbo, &y.bbo, sizeof(MdBbo)) == 0;
+      case MdType::kStatus:
+        return x.status.code == y.status.code && x.status.expected_seq == y.status.expected_seq &&
+               x.status.received_seq == y.status.received_seq;
+    }
+    return false;
+  }
+  uint64_t fast_reads() const { return CoinbaseCountersOf(*fast_)->fast_snapshots; }
+  uint64_t general_fast_reads() const { return CoinbaseCountersOf(*general_)->fast_snapshots; }
+
+ private:
+  std::unique_ptr<FeedDecoder> fast_, general_;
+};
+
+std::string ReplaceAll(std::string s, std::string_view from, std::string_view to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+TEST(CoinbaseExchange, FastSnapshotsAgreeWithTheGeneralPathOnTheRecording) {
+  FastAndGeneral d;
+  size_t snapshots = 0;
+  for (const RecordedLine& l : testing::ReadExchangeRecording()) {
+    if (l.kind != RecordedLine::kServerFrame) continue;
+    snapshots += l.frame.find(R"("type":"snapshot")") != std::string::npos;
+    (void)d.Feed(l.frame);
+  }
+  EXPECT_EQ(snapshots, 10u);
+  EXPECT_EQ(d.fast_reads(), snapshots) << "every recorded snapshot takes the scanner";
+  EXPECT_EQ(d.general_fast_reads(), 0u);
+}
+
+TEST(CoinbaseExchange, FastSnapshotsAgreeWithTheGeneralPathOnVariants) {
+  const std::string rec = Recorded(R"("type":"snapshot","product_id":"SKL-GBP")");
+  ASSERT_FALSE(rec.empty());
+  const std::string time = R"(,"time":"2021-04-17T16:43:37.075687Z"})";
+  const std::string timed = rec.substr(0, rec.size() - 1) + time;
+  // Whitespace between every token of the levels.
+  const size_t levels_at = rec.find(R"("asks":)");
+  const std::string spaced =
+      rec.substr(0, levels_at) +
+      ReplaceAll(
+          ReplaceAll(ReplaceAll(rec.substr(levels_at), "],[", "] ,\n  [ "), "\",\"", "\" ,\t\""),
+          "]]", "]\r\n]");
+  struct Variant {
+    std::string text;
+    bool scanned;  // the scanner takes it (the rest go the general way)
+  };
+  const std::vector<Variant> variants = {
+      {rec, true},
+      {rec + " \n", true},
+      {spaced, true},
+      {ReplaceAll(rec, "\",\"", "\", \""), false},  // the envelope's layout is Coinbase's
+      {ReplaceAll(rec, ":[", " : [ "), true},
+      {Snapshot("SKL-GBP", R"([["0.5","1"]])", R"([["0.6","2"]])"), true},  // bids first
+      {Snapshot("SKL-GBP", "[]", "[]"), true},
+      {timed, true},
+      {rec.substr(0, rec.size() - 1) + R"(,"time":"2021-04-17T16:43:37Z"})", true},
+      {rec.substr(0, rec.size() - 1) + R"(,"time":"yesterday"})", false},
+      {rec.substr(0, rec.size() - 1) + R"(,"time":"2021-04-17T16:43:\u0033Z"})", false},
+      {rec.substr(0, rec.size() - 1) + R"(,"sequence":5})", false},
+      {rec.substr(0, rec.size() - 1) + R"(,"asks":[]})", false},  // repeated member
+      {ReplaceAll(rec, "SKL-GBP", R"(SKL\u002dGBP)"), false},
+      {ReplaceAll(rec, "SKL-GBP", "SKL-XYZ"), false},  // unknown product
+      {ReplaceAll(rec, R"("bids":)", R"("bidz":)"), false},
+      {ReplaceAll(rec, R"("asks":)", R"("asks" :)"), true},
+      {Snapshot("SKL-GBP", R"([["0","1"]])", "[]"), false},            // price 0
+      {Snapshot("SKL-GBP", R"([["0.5","-1"]])", "[]"), false},         // negative size
+      {Snapshot("SKL-GBP", R"([["0.123456789","1"]])", "[]"), false},  // beyond the scale
+      {Snapshot("SKL-GBP", R"([[0.5,"1"]])", "[]"), false},            // a number
+      {Snapshot("SKL-GBP", R"([["0.5","1","x"]])", "[]"), false},      // three entries
+      {Snapshot("SKL-GBP", R"([["0.5","1"],])", "[]"), false},
+      {R"({ "type":"snapshot","product_id":"SKL-GBP","bids":[],"asks":[]})", false},
+      {R"({"product_id":"SKL-GBP","type":"snapshot","bids":[],"asks":[]})", false},
+      {rec + "x", false},
+      {rec + "}", false},
+      {rec.substr(0, rec.size() - 1), false},
+      {R"({"type":"snapshot","product_id":"SKL-GBP")", false},
+      {R"({"type":"snapshot","product_id":")", false},
+      {R"({"type":"snapshot","product_id":"SKL-GBP","bids":[["0.5","1"]]})", false},
+  };
+  for (const Variant& v : variants) {
+    for (char fill : {'}', '"', ']', '9'}) {
+      FastAndGeneral d;
+      const uint64_t before = d.fast_reads();
+      (void)d.Feed(v.text, fill);
+      EXPECT_EQ(d.fast_reads() - before, v.scanned ? 1u : 0u) << v.text.substr(0, 120);
+      // The decoders stay in step: a following update means the same to both.
+      (void)d.Feed(Update("SKL-GBP", R"([["buy","0.5","3"]])"));
+    }
+  }
+  // A time member is carried into the events.
+  FastAndGeneral d;
+  const std::vector<MdEvent> ev = d.Feed(timed);
+  ASSERT_FALSE(ev.empty());
+  EXPECT_NE(ev.front().exchange_ns, 0);
+}
+
+// Random damage to real snapshots: whatever the bytes, both paths say the same.
+TEST(CoinbaseExchange, FastSnapshotsAgreeWithTheGeneralPathOnDamagedFrames) {
+  std::vector<std::string> frames;
+  for (const RecordedLine& l : testing::ReadExchangeRecording()) {
+    if (l.kind == RecordedLine::kServerFrame &&
+        l.frame.find(R"("type":"snapshot")") != std::string::npos && l.frame.size() < 20000) {
+      frames.push_back(l.frame);
+    }
+  }
+  ASSERT_GE(frames.size(), 3u);
+  std::mt19937_64 rng(20261125);
+  static constexpr char kBytes[] = "\"[]{},: \n0123456789.-+eE\\uabsSKL\x01\xff";
+  FastAndGeneral d;
+  uint64_t ok = 0;
+#ifdef NZEZA_SANITIZED
+  constexpr int kRounds = 600;
+#else
+  constexpr int kRounds = 3000;
+#endif
+  for (int round = 0; round < kRounds; ++round) {
+    std::string f = frames[rng() % frames.size()];
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      // Mostly near the start or inside the first levels, where the structure is.
+      const size_t at = rng() % 4 == 0 ? rng() % f.size() : rng() % std::min<size_t>(f.size(), 200);
+      const char c = kBytes[rng() % (sizeof(kBytes) - 1)];
+      switch (rng() % 3) {
+        case 0:
+          f[at] = c;
+          break;
+        case 1:
+          f.insert(f.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          f.erase(at, 1);
+          break;
+      }
+    }
+    const std::vector<MdEvent> ev = d.Feed(f, "}\"9"[rng() % 3]);
+    ok += DataEvents(ev) > 0;
+    if (::testing::Test::HasFailure()) break;  // one report, not thousands
+  }
+  std::printf("damaged frames: %d, decoded %llu, read by the scanner %llu\n", kRounds,
+              static_cast<unsigned long long>(ok), static_cast<unsigned long long>(d.fast_reads()));
+  // The damage must leave a share of frames valid (else the comparison only saw errors).
+  EXPECT_GT(ok, static_cast<uint64_t>(kRounds / 20));
+  EXPECT_GT(d.fast_reads(), 0u);
 }
 
 TEST(CoinbaseExchange, NoAllocationAfterWarmUp) {

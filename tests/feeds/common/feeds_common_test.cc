@@ -1,5 +1,6 @@
-// feeds/common: LevelBatcher, SymbolTable, text helpers, InstrumentDiscovery and the FeedDecoder
-// base class (actions, staleness, counters).
+// feeds/common: LevelBatcher, SymbolTable, text helpers, the level-array scanner,
+// InstrumentDiscovery and the FeedDecoder base class (actions, staleness, counters).
+#include <random>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "nzeza/feeds/common/discovery.h"
 #include "nzeza/feeds/common/feed_decoder.h"
 #include "nzeza/feeds/common/level_batcher.h"
+#include "nzeza/feeds/common/level_scan.h"
 #include "nzeza/feeds/common/text.h"
 
 namespace nzeza {
@@ -217,6 +219,131 @@ class FakeDecoder final : public FeedDecoder {
 SymbolTable TwoInstruments() {
   std::vector<FeedInstrument> v = {{"A", 10, 2, 2}, {"B", 11, 2, 2}};
   return *SymbolTable::Create(v);
+}
+
+// ScanDecimalPairs over `text` followed by 16 bytes of `fill` (the padding it may read): the
+// levels, and whether it took the text (and ended right after the array).
+struct Scanned {
+  bool ok = false;
+  std::vector<PriceLevel> levels;
+};
+Scanned Scan(const std::string& text, int32_t price_scale = 2, int32_t size_scale = 3,
+             char fill = '"', size_t stop_after = SIZE_MAX) {
+  std::string buf = text + std::string(16, fill);
+  const char* end = buf.data() + text.size();
+  Scanned s;
+  const char* after =
+      ScanDecimalPairs(buf.data(), end, price_scale, size_scale, [&](const PriceLevel& l) {
+        if (s.levels.size() == stop_after) return false;
+        s.levels.push_back(l);
+        return true;
+      });
+  s.ok = after == end;
+  if (after != nullptr && after != end) ADD_FAILURE() << "stopped inside: " << text;
+  return s;
+}
+
+TEST(ScanDecimalPairs, CompactAndSpacedArrays) {
+  Scanned s = Scan(R"([["14.80","12.775"],["0.01","0"],["100000","123456.7"]])");
+  ASSERT_TRUE(s.ok);
+  ASSERT_EQ(s.levels.size(), 3u);
+  EXPECT_EQ(s.levels[0].price, 1480);
+  EXPECT_EQ(s.levels[0].size, 12775);
+  EXPECT_EQ(s.levels[1].price, 1);
+  EXPECT_EQ(s.levels[1].size, 0);
+  EXPECT_EQ(s.levels[2].price, 10000000);
+  EXPECT_EQ(s.levels[2].size, 123456700);
+  s = Scan(" [ [ \"1.5\" ,\n\"2\" ]\t,\r\n[\"3\",\"4\"] ]");
+  ASSERT_TRUE(s.ok);
+  ASSERT_EQ(s.levels.size(), 2u);
+  EXPECT_EQ(s.levels[1].price, 300);
+  EXPECT_TRUE(Scan("[]").ok);
+  EXPECT_TRUE(Scan("[ ]").ok);
+  EXPECT_TRUE(Scan("[]").levels.empty());
+  // Past the 16-byte quote search: a 24-character size.
+  s = Scan(R"([["1","12345678901234.5000000000"]])", 2, 3);
+  ASSERT_TRUE(s.ok);
+  EXPECT_EQ(s.levels[0].size, 12345678901234500);
+  // An exponent is a decimal the parser takes ("1e2" is 100 on every path).
+  s = Scan(R"([["1e2","2"]])");
+  ASSERT_TRUE(s.ok);
+  EXPECT_EQ(s.levels[0].price, 10000);
+}
+
+TEST(ScanDecimalPairs, AnythingElseIsNotTaken) {
+  for (const char* t : {
+           R"([["1","2"],])",       // trailing comma
+           R"([["1","2"])",         // unterminated
+           R"([["1","2","3"]])",    // three entries
+           R"([["1"]])",            // one
+           R"([[]])",               // none
+           R"([[1,"2"]])",          // a number, not a string
+           R"([["1",2]])",          // the size a number
+           R"([["1\u0030","2"]])",  // an escape (valid JSON, not taken)
+           R"([["1\"","2"]])",      // an escaped quote
+           R"([["0","2"]])",        // price not > 0
+           R"([["-1","2"]])",       // negative
+           R"([["1","-2"]])",       // negative size
+           R"([["1.001","2"]])",    // beyond the price scale
+           R"([["1","2.0001"]])",   // beyond the size scale
+           R"([["", "2"]])",        // empty
+           R"([[" 1","2"]])",       // a space inside the string
+           R"({"1":"2"})",          // not an array
+           R"([["1","2"]x])",       // junk
+           R"([["1","2")",          // truncated
+           R"([["1",)",             // truncated
+           R"([[")",                // truncated
+           R"([)",                  // truncated
+           "",                      // nothing
+       }) {
+    EXPECT_FALSE(Scan(t).ok) << t;
+  }
+}
+
+TEST(ScanDecimalPairs, NeverReadsAQuoteInThePaddingAsTheText) {
+  // The closing quote lies past `end`: the 16-byte load sees it in the padding, the scan must not.
+  for (char fill : {'"', '9', ']', '\0'}) {
+    for (const char* t : {R"([["1","2)", R"([["1)", R"([["12345678901234)"}) {
+      EXPECT_FALSE(Scan(t, 2, 3, fill).ok) << t << " fill " << int{fill};
+    }
+  }
+}
+
+TEST(ScanDecimalPairs, EmitCanStopTheScan) {
+  EXPECT_TRUE(Scan(R"([["1","2"],["3","4"]])", 2, 3, '"', 2).ok);
+  EXPECT_FALSE(Scan(R"([["1","2"],["3","4"]])", 2, 3, '"', 1).ok);
+}
+
+TEST(ScanDecimalPairs, AgreesWithParseDecimalOnRandomLevels) {
+  std::mt19937_64 rng(7);
+  const char kChars[] = "0123456789.-+e\" ,[]x";
+  int taken = 0;
+  for (int it = 0; it < 20000; ++it) {
+    // Mostly plain decimals, some with a random byte changed.
+    auto number = [&] {
+      std::string n = std::to_string(rng() % 100000);
+      if (rng() % 2) n += "." + std::to_string(rng() % 1000);
+      if (rng() % 10 == 0) n[rng() % n.size()] = kChars[rng() % (sizeof(kChars) - 1)];
+      return n;
+    };
+    const std::string p = number(), q = number();
+    const std::string text = "[[\"" + p + "\",\"" + q + "\"]]";
+    const Scanned s = Scan(text, 3, 3);
+    int64_t want_p = 0, want_q = 0;
+    const bool want =
+        ParseDecimal(p.data(), p.size(), 3, Signedness::kUnsigned, &want_p) == DecimalError::kOk &&
+        want_p > 0 &&
+        ParseDecimal(q.data(), q.size(), 3, Signedness::kUnsigned, &want_q) == DecimalError::kOk &&
+        p.find_first_of("\"\\") == std::string::npos &&
+        q.find_first_of("\"\\") == std::string::npos;
+    ASSERT_EQ(s.ok, want) << text;
+    if (!want) continue;
+    ++taken;
+    ASSERT_EQ(s.levels.size(), 1u);
+    EXPECT_EQ(s.levels[0].price, want_p) << text;
+    EXPECT_EQ(s.levels[0].size, want_q) << text;
+  }
+  EXPECT_GT(taken, 10000);
 }
 
 TEST(FeedDecoder, ActionsCoalescePerTypeAndInstrument) {

@@ -13,7 +13,10 @@
 //   instrument, a snapshot continuation without a begin) and its invariants hold (a crossed book
 //   from incremental changes is legal; a crossed snapshot is refused by the book, and then
 //   updates are refused as not live, which is fine);
-// - counters are consistent (events emitted == events seen by the sink).
+// - counters are consistent (events emitted == events seen by the sink);
+// - a second Exchange decoder with fast_snapshots off (every snapshot through simdjson On Demand,
+//   not the scanner) returns the same for every message, emits the same events (compared by a
+//   digest of every field but the clock reading) and ends with the same counters.
 //
 // Run: coinbase_decoder_fuzz -max_total_time=60 tests/fuzz/seeds/coinbase_decoder_fuzz
 
@@ -74,6 +77,18 @@ class CheckingSink final : public MdSink {
       }
       open_run = (ev.flags & kMdMessageEnd) == 0;
     }
+    const auto mix = [this](uint64_t v) { digest = (digest ^ v) * 0x100000001b3ULL; };
+    mix(static_cast<uint64_t>(ev.type) | uint64_t{ev.flags} << 8 | uint64_t{ev.instrument} << 32);
+    mix(ev.venue_seq);
+    mix(static_cast<uint64_t>(ev.exchange_ns));
+    mix(static_cast<uint64_t>(ev.times.recv_ns));
+    if (ev.type == MdType::kLevels) {
+      mix(ev.levels.num_bids | uint64_t{ev.levels.num_asks} << 32);
+      for (size_t i = 0; i < ev.levels.size(); ++i) {
+        mix(static_cast<uint64_t>(ev.levels.level[i].price));
+        mix(static_cast<uint64_t>(ev.levels.level[i].size));
+      }
+    }
     OrderBook& book = books[ev.instrument];
     const ApplyResult r = book.Apply(ev);
     switch (r.error) {
@@ -95,10 +110,11 @@ class CheckingSink final : public MdSink {
   bool open_run = false;
   uint64_t pushed = 0;
   uint64_t data_in_message = 0;
+  uint64_t digest = 0xcbf29ce484222325ULL;
 };
 
-void FeedOne(FeedDecoder& d, CheckingSink& sink, const char* msg, size_t n, const uint8_t* fill,
-             size_t fill_n, int64_t t) {
+DecodeError FeedOne(FeedDecoder& d, CheckingSink& sink, const char* msg, size_t n,
+                    const uint8_t* fill, size_t fill_n, int64_t t) {
   std::unique_ptr<char[]> buf(new char[n + kFeedPadding]);
   if (n != 0) std::memcpy(buf.get(), msg, n);
   for (size_t i = 0; i < kFeedPadding; ++i) {
@@ -114,6 +130,7 @@ void FeedOne(FeedDecoder& d, CheckingSink& sink, const char* msg, size_t n, cons
   for (bool s : sink.in_snapshot) Check(!s);
   FeedAction a;
   while (d.PopAction(&a)) Check(a.type != FeedActionType::kFetchSnapshot);
+  return e;
 }
 
 }  // namespace
@@ -122,17 +139,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CoinbaseDecoderOptions o;
   o.max_message_bytes = 1 << 13;
   o.reserve_levels = 64;
-  std::unique_ptr<FeedDecoder> decoders[2] = {MakeCoinbaseAdvancedDecoder(MakeTable(), o),
-                                              MakeCoinbaseExchangeDecoder(MakeTable(), o)};
-  CheckingSink sinks[2];
-  for (int k = 0; k < 2; ++k) decoders[k]->OnOpen(0, sinks[k]);
+  CoinbaseDecoderOptions general = o;
+  general.fast_snapshots = false;
+  constexpr int kN = 3;  // Advanced Trade, Exchange, Exchange without the snapshot scanner
+  std::unique_ptr<FeedDecoder> decoders[kN] = {MakeCoinbaseAdvancedDecoder(MakeTable(), o),
+                                               MakeCoinbaseExchangeDecoder(MakeTable(), o),
+                                               MakeCoinbaseExchangeDecoder(MakeTable(), general)};
+  CheckingSink sinks[kN];
+  for (int k = 0; k < kN; ++k) decoders[k]->OnOpen(0, sinks[k]);
   const char* p = reinterpret_cast<const char*>(data);
   size_t start = 0;
   int64_t t = 1;
   for (size_t i = 0; i <= size; ++i) {
     if (i != size && data[i] != '\n') continue;
-    for (int k = 0; k < 2; ++k) {
-      FeedOne(*decoders[k], sinks[k], p + start, i - start, data, size, t);
+    DecodeError e[kN];
+    for (int k = 0; k < kN; ++k) {
+      e[k] = FeedOne(*decoders[k], sinks[k], p + start, i - start, data, size, t);
       // Now and then a reconnect and a staleness check.
       if (i - start == 1 && p[start] == '~') {
         decoders[k]->OnClose(t, sinks[k]);
@@ -140,11 +162,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       (void)decoders[k]->CheckStale(t, 5, sinks[k]);
     }
+    Check(e[1] == e[2] && sinks[1].digest == sinks[2].digest);
     start = i + 1;
     t += 3;
   }
-  for (int k = 0; k < 2; ++k) {
+  for (int k = 0; k < kN; ++k) {
     Check(decoders[k]->counters().events == sinks[k].pushed);
   }
+  const FeedCounters& fast = decoders[1]->counters();
+  const FeedCounters& slow = decoders[2]->counters();
+  Check(std::memcmp(&fast, &slow, sizeof(FeedCounters)) == 0);
   return 0;
 }

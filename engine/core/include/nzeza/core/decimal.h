@@ -120,6 +120,12 @@ enum class Signedness : uint8_t { kUnsigned, kSigned };
 [[nodiscard]] DecimalError ParseDecimal(const char* data, size_t size, int scale, Signedness sign,
                                         int64_t* mantissa) noexcept;
 
+// ParseDecimal (the same result for every input) for text followed by readable bytes: at least 16
+// bytes from `data` may be read whatever `size` is, as in a buffer with simdjson's padding. Short
+// text then takes one load with no branch on its length.
+[[nodiscard]] DecimalError ParseDecimalPadded(const char* data, size_t size, int scale,
+                                              Signedness sign, int64_t* mantissa) noexcept;
+
 // Writes the canonical text of mantissa / 10^scale to `out` (kMaxDecimalChars bytes) and returns
 // its length (no NUL). Canonical: no exponent, no leading zeros except a single "0" before '.',
 // no trailing fractional zeros, no '.' if integral, '-' only for negatives, zero is "0".

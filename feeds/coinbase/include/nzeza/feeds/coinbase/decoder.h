@@ -132,6 +132,11 @@ struct CoinbaseDecoderOptions {
   size_t reserve_levels = 4096;
   // Clock for MdEvent::times.decoded_ns; null: CLOCK_MONOTONIC (MonotonicNanos, vDSO).
   const TscClock* clock = nullptr;
+  // Exchange: a snapshot in Coinbase's own layout is read by a validating scanner
+  // (feeds/common/level_scan.h) instead of simdjson On Demand, with the same result; anything it
+  // does not take goes the general way. false: every message the general way (the tests compare
+  // the two).
+  bool fast_snapshots = true;
 };
 
 // Coinbase-specific counts, beside FeedDecoder::counters().
@@ -140,6 +145,7 @@ struct CoinbaseCounters {
   uint64_t subscriptions = 0;         // subscriptions confirmations
   uint64_t tickers = 0;               // ticker entries read (a kBbo each when it has best bid/ask)
   uint64_t failed_book_messages = 0;  // book messages that failed and marked books kGap
+  uint64_t fast_snapshots = 0;        // Exchange snapshots read by the scanner (fast_snapshots)
 };
 
 // Advanced Trade decoder (Venue::kCoinbase). Never fails: bad options are clamped (capacity at
