@@ -13,7 +13,9 @@
 //
 // Messages (all from ../shared/testdata/coinbase/exchange_feed_2021-04-17.part1.txt):
 //   L2Update     the recording's 5,395 Exchange l2update frames, books set up by its snapshots
-//   Snapshot     its 10 snapshot frames (101..1,341 levels a side)
+//   Snapshot     its 10 snapshot frames (101..1,341 levels a side); besides the three
+//                contenders, NzezaOnDemand is ours with the level-array scanner off (every
+//                snapshot through simdjson On Demand)
 //   Ticker       its 44 ticker frames
 //   Match        its 34 match + 10 last_match frames, repeated 64 times with trade ids shifted
 //                (+1,000,000 per copy) so that the per-product duplicate check lets every one
@@ -319,9 +321,10 @@ bool SameEvent(const MdEvent& a, const MdEvent& b) {
 
 class Nzeza {
  public:
-  explicit Nzeza(Protocol p) {
+  explicit Nzeza(Protocol p, bool fast_snapshots = true) {
     CoinbaseDecoderOptions o;
     o.clock = &Clock();
+    o.fast_snapshots = fast_snapshots;
     dec_ = p == Protocol::kExchange ? MakeCoinbaseExchangeDecoder(Rec().table, o)
                                     : MakeCoinbaseAdvancedDecoder(Rec().table, o);
     VectorSink unused;
@@ -333,6 +336,13 @@ class Nzeza {
 
  private:
   std::unique_ptr<FeedDecoder> dec_;
+};
+
+// Ours with every snapshot through simdjson On Demand (CoinbaseDecoderOptions::fast_snapshots off):
+// what the level-array scanner gains.
+class NzezaOnDemand : public Nzeza {
+ public:
+  explicit NzezaOnDemand(Protocol p) : Nzeza(p, /*fast_snapshots=*/false) {}
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -833,21 +843,22 @@ std::vector<MdEvent> Events(const MessageSet& set, size_t* errors) {
 
 // Empty when the three contenders agree on every event of the set; else what differs.
 std::string Disagreement(const MessageSet& set) {
-  size_t e0 = 0, e1 = 0, e2 = 0;
+  size_t e0 = 0, e1 = 0, e2 = 0, e3 = 0;
   const std::vector<MdEvent> a = Events<Nzeza>(set, &e0);
   const std::vector<MdEvent> b = Events<RapidJson>(set, &e1);
   const std::vector<MdEvent> c = Events<SimdjsonDom>(set, &e2);
-  if (e0 != 0 || e1 != 0 || e2 != 0) {
+  const std::vector<MdEvent> d = Events<NzezaOnDemand>(set, &e3);
+  if (e0 != 0 || e1 != 0 || e2 != 0 || e3 != 0) {
     return "decode errors: nzeza " + std::to_string(e0) + ", rapidjson " + std::to_string(e1) +
-           ", simdjson dom " + std::to_string(e2);
+           ", simdjson dom " + std::to_string(e2) + ", nzeza on demand " + std::to_string(e3);
   }
   if (a.empty()) return "no events";
-  if (a.size() != b.size() || a.size() != c.size()) {
+  if (a.size() != b.size() || a.size() != c.size() || a.size() != d.size()) {
     return "event counts differ: " + std::to_string(a.size()) + " / " + std::to_string(b.size()) +
-           " / " + std::to_string(c.size());
+           " / " + std::to_string(c.size()) + " / " + std::to_string(d.size());
   }
   for (size_t i = 0; i < a.size(); ++i) {
-    if (!SameEvent(a[i], b[i]) || !SameEvent(a[i], c[i])) {
+    if (!SameEvent(a[i], b[i]) || !SameEvent(a[i], c[i]) || !SameEvent(a[i], d[i])) {
       return "event " + std::to_string(i) + " differs";
     }
   }
@@ -983,6 +994,7 @@ NZ_COINBASE_BENCH(AdvancedL2, AdvancedL2Set, SimdjsonDom);
 NZ_COINBASE_BENCH(Snapshot, SnapshotSet, Nzeza);
 NZ_COINBASE_BENCH(Snapshot, SnapshotSet, RapidJson);
 NZ_COINBASE_BENCH(Snapshot, SnapshotSet, SimdjsonDom);
+NZ_COINBASE_BENCH(Snapshot, SnapshotSet, NzezaOnDemand);
 NZ_COINBASE_BENCH(Ticker, TickerSet, Nzeza);
 NZ_COINBASE_BENCH(Ticker, TickerSet, RapidJson);
 NZ_COINBASE_BENCH(Ticker, TickerSet, SimdjsonDom);
