@@ -18,6 +18,7 @@
 
 #include "nzeza/core/decimal.h"
 #include "nzeza/feeds/common/level_batcher.h"
+#include "nzeza/feeds/common/level_scan.h"
 #include "nzeza/feeds/common/text.h"
 
 namespace nzeza {
@@ -165,47 +166,16 @@ inline error_code ReadString(od::value& v, std::string_view* out, uint8_t* st, b
 }
 
 // Scans the canonical text of a level list, `[["price","qty"],...]` (JSON whitespace allowed),
-// taking the strings in place. False for anything else (escapes, other value types, pairs that
-// are not pairs, more than `room` levels): the general pass decides what it is.
+// taking the strings in place (feeds/common/level_scan.h). False for anything else (escapes, other
+// value types, pairs that are not pairs, more than `room` levels): the general pass decides what
+// it is. `t` lies inside the message, which has kFeedPadding readable bytes after it.
 bool ScanLevels(std::string_view t, std::vector<RawLevel>* out, size_t room) noexcept {
-  const char* p = t.data();
-  const char* const end = p + t.size();
-  const auto ws = [&] {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
-  };
-  if (p == end || *p != '[') return false;
-  ++p;
-  ws();
-  if (p < end && *p == ']') return true;
-  for (;;) {
-    if (p == end || *p != '[') return false;
-    ++p;
-    ws();
-    std::string_view text[2];
-    for (int k = 0; k < 2; ++k) {
-      if (p == end || *p != '"') return false;
-      const char* q = FindQuoteOrEscape(++p);  // the string is closed inside the document
-      if (q >= end || *q != '"') return false;
-      text[k] = std::string_view(p, static_cast<size_t>(q - p));
-      p = q + 1;
-      ws();
-      if (k == 0) {
-        if (p == end || *p != ',') return false;
-        ++p;
-        ws();
-      }
-    }
-    if (p == end || *p != ']') return false;
-    ++p;
-    ws();
-    if (out->size() >= room) return false;
-    out->push_back(RawLevel{text[0], text[1]});  // reserved: never allocates
-    if (p == end) return false;
-    if (*p == ']') return true;
-    if (*p != ',') return false;
-    ++p;
-    ws();
-  }
+  const char* const end = t.data() + t.size();
+  return ScanStringPairs(t.data(), end, [&](std::string_view price, std::string_view size) {
+           if (out->size() >= room) return false;
+           out->push_back(RawLevel{price, size});  // reserved: never allocates
+           return true;
+         }) != nullptr;
 }
 
 // Reads an unsigned integer field: kWrongType for a non-number, kBadNum for a number that is not

@@ -243,6 +243,33 @@ Scanned Scan(const std::string& text, int32_t price_scale = 2, int32_t size_scal
   return s;
 }
 
+TEST(ScanStringPairs, HandsOverPlainStringsInPlaceAndRefusesEscapes) {
+  const std::string long_a(40, 'x');  // past several 16-byte loads
+  const std::string text = "[[\"p q\",\"\"], [\"" + long_a + "\",\"7\"]]";
+  const std::string buf = text + std::string(16, '"');
+  std::vector<std::pair<std::string_view, std::string_view>> got;
+  const char* after = ScanStringPairs(buf.data(), buf.data() + text.size(),
+                                      [&](std::string_view a, std::string_view b) {
+                                        got.emplace_back(a, b);
+                                        return true;
+                                      });
+  EXPECT_EQ(after, buf.data() + text.size());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].first, "p q");
+  EXPECT_EQ(got[0].second, "");
+  EXPECT_EQ(got[1].first, long_a);
+  EXPECT_EQ(got[1].first.data(), buf.data() + text.find(long_a));  // a view, not a copy
+  for (const std::string& bad :
+       {std::string(R"([["a\"b","c"]])"), std::string(R"([["a","b\\"]])"),
+        "[[\"" + std::string(20, 'x') + "\\n\",\"c\"]]", "[[\"" + std::string(20, 'x')}) {
+    const std::string b = bad + std::string(16, '"');
+    EXPECT_EQ(ScanStringPairs(b.data(), b.data() + bad.size(),
+                              [](std::string_view, std::string_view) { return true; }),
+              nullptr)
+        << bad;
+  }
+}
+
 TEST(ScanDecimalPairs, CompactAndSpacedArrays) {
   Scanned s = Scan(R"([["14.80","12.775"],["0.01","0"],["100000","123456.7"]])");
   ASSERT_TRUE(s.ok);

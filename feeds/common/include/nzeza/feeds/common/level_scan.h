@@ -4,8 +4,9 @@
 // simdjson On Demand walks such an array one structural character at a time (about six per level)
 // and hands each string over as a token that is then parsed again; on a snapshot of hundreds of
 // levels that walk is most of the decoding time. This scanner reads the array once: it finds a
-// string's closing quote with one 16-byte compare and converts the digits from the same bytes
-// (ParseDecimalPadded), no per-value iterator in between.
+// string's closing quote 16 bytes per compare and converts the digits with one more 16-byte load
+// (ParseDecimalPadded), no per-value iterator in between. ScanStringPairs is the same scan
+// handing over the two strings in place (Binance parses them once the message is complete).
 //
 // It takes only what it can decide alone and exactly: strings of plain decimals (no escape, no
 // other character), two per element, JSON whitespace between tokens. Anything else, valid JSON or
@@ -17,7 +18,7 @@
 
 #include <bit>
 #include <cstdint>
-#include <cstring>
+#include <string_view>
 
 #include "nzeza/core/decimal.h"
 #include "nzeza/core/events.h"
@@ -38,57 +39,60 @@ inline const char* Expect(const char* p, const char* end, char c) noexcept {
   return p < end && *p == c ? p + 1 : nullptr;
 }
 
-// p is just after an opening quote: the string's content as a decimal at `scale` (> 0 when
-// `positive`). Returns the byte after the closing quote, or nullptr.
-inline const char* QuotedDecimal(const char* p, const char* end, int32_t scale, bool positive,
-                                 int64_t* out) noexcept {
-  const size_t room = static_cast<size_t>(end - p);
-  size_t len;
+// p is just after an opening quote: its closing quote, when the string holds no backslash and
+// closes before `end`; nullptr otherwise. Reads 16 bytes at a time (up to 15 past `end`).
+inline const char* ClosingQuote(const char* p, const char* end) noexcept {
 #if defined(__SSE2__)
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const unsigned quotes =
-      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
-  if (quotes != 0) {
-    len = static_cast<size_t>(std::countr_zero(quotes));
-  } else
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (; p < end; p += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const unsigned hits = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
+    if (hits != 0) {
+      const char* q = p + std::countr_zero(hits);
+      return q < end && *q == '"' ? q : nullptr;
+    }
+  }
+  return nullptr;
+#else
+  for (; p < end; ++p) {
+    if (*p == '"') return p;
+    if (*p == '\\') return nullptr;
+  }
+  return nullptr;
 #endif
-  {
-    const void* q = std::memchr(p, '"', room);
-    if (q == nullptr) return nullptr;
-    len = static_cast<size_t>(static_cast<const char*>(q) - p);
-  }
-  // The quote must lie inside the text (the 16-byte load may see the padding); an escaped quote
-  // leaves a backslash in the digits, which the decimal parser refuses.
-  if (len >= room) return nullptr;
-  if (ParseDecimalPadded(p, len, scale, Signedness::kUnsigned, out) != DecimalError::kOk) {
-    return nullptr;
-  }
-  if (positive && *out <= 0) return nullptr;
-  return p + len + 1;
+}
+
+// p is at an opening quote (whitespace before it allowed): the string's content, in place, and
+// the byte after its closing quote; nullptr when there is no such plain string.
+inline const char* PlainString(const char* p, const char* end, std::string_view* out) noexcept {
+  if ((p = Expect(p, end, '"')) == nullptr) return nullptr;
+  const char* q = ClosingQuote(p, end);
+  if (q == nullptr) return nullptr;
+  *out = std::string_view(p, static_cast<size_t>(q - p));
+  return q + 1;
 }
 
 }  // namespace level_scan_internal
 
 // Scans the array that starts at p (whitespace before its '[' allowed) and ends before `end`;
-// at least 16 bytes past `end` must be readable (kFeedPadding). Each element is
-// ["<price>","<size>"]: the price parsed at price_scale and > 0, the size at size_scale. Calls
-// emit(PriceLevel) per element in order; emit returns false to stop (the scan then fails).
-// Returns the byte after the closing ']', or nullptr when the text is not such an array (see the
-// file comment: the caller falls back to its general decoder, which decides).
-template <typename Emit>
-const char* ScanDecimalPairs(const char* p, const char* end, int32_t price_scale,
-                             int32_t size_scale, Emit&& emit) noexcept {
+// at least 16 bytes past `end` must be readable (kFeedPadding). Each element is a pair of plain
+// strings (no backslash), ["<a>","<b>"], handed to pair(a, b) in order as views into the text;
+// pair returns false to stop (the scan then fails). Returns the byte after the closing ']', or
+// nullptr when the text is not such an array (see the file comment: the caller falls back to its
+// general decoder, which decides).
+template <typename Pair>
+const char* ScanStringPairs(const char* p, const char* end, Pair&& pair) noexcept {
   using level_scan_internal::Expect;
-  using level_scan_internal::QuotedDecimal;
+  using level_scan_internal::PlainString;
   if ((p = Expect(p, end, '[')) == nullptr) return nullptr;
   if (const char* q = Expect(p, end, ']')) return q;  // []
   for (;;) {
-    PriceLevel l;
-    if ((p = Expect(p, end, '[')) == nullptr || (p = Expect(p, end, '"')) == nullptr ||
-        (p = QuotedDecimal(p, end, price_scale, /*positive=*/true, &l.price)) == nullptr ||
-        (p = Expect(p, end, ',')) == nullptr || (p = Expect(p, end, '"')) == nullptr ||
-        (p = QuotedDecimal(p, end, size_scale, /*positive=*/false, &l.size)) == nullptr ||
-        (p = Expect(p, end, ']')) == nullptr || !emit(l)) {
+    std::string_view a, b;
+    if ((p = Expect(p, end, '[')) == nullptr || (p = PlainString(p, end, &a)) == nullptr ||
+        (p = Expect(p, end, ',')) == nullptr || (p = PlainString(p, end, &b)) == nullptr ||
+        (p = Expect(p, end, ']')) == nullptr || !pair(a, b)) {
       return nullptr;
     }
     if (const char* q = Expect(p, end, ',')) {
@@ -97,6 +101,24 @@ const char* ScanDecimalPairs(const char* p, const char* end, int32_t price_scale
     }
     return Expect(p, end, ']');
   }
+}
+
+// ScanStringPairs for levels: each pair is ["<price>","<size>"], the price parsed at price_scale
+// and > 0, the size at size_scale (ParseDecimalPadded: the text's padding makes the one 16-byte
+// load safe); emit(PriceLevel) per element, returning false to stop. A string that is not a
+// decimal at its scale fails the scan.
+template <typename Emit>
+const char* ScanDecimalPairs(const char* p, const char* end, int32_t price_scale,
+                             int32_t size_scale, Emit&& emit) noexcept {
+  return ScanStringPairs(p, end, [&](std::string_view price, std::string_view size) {
+    PriceLevel l;
+    return ParseDecimalPadded(price.data(), price.size(), price_scale, Signedness::kUnsigned,
+                              &l.price) == DecimalError::kOk &&
+           l.price > 0 &&
+           ParseDecimalPadded(size.data(), size.size(), size_scale, Signedness::kUnsigned,
+                              &l.size) == DecimalError::kOk &&
+           emit(l);
+  });
 }
 
 }  // namespace nzeza
