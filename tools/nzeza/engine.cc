@@ -282,13 +282,10 @@ absl::Status EngineImpl::StartSim(std::string* key_name, std::string* private_pe
   if (f.added_latency_ms > 0) {
     o.faults.push_back({.fault = {.type = sim::FaultType::kLatency, .ms = f.added_latency_ms}});
   }
-  if (f.gap_every_n > 0 || f.duplicate_every_n > 0 || f.malformed_every_n > 0 ||
-      f.reject_every_n > 0) {
-    Log(LogLevel::kWarn,
-        "sim.faults: the *_every_n faults are not supported by the embedded venue yet; use "
-        "nzeza-sim's admin endpoint (POST /admin/fault) for gaps, duplicates, malformed frames "
-        "and rejects");
-  }
+  o.recurring = {.gap_every_n = f.gap_every_n,
+                 .duplicate_every_n = f.duplicate_every_n,
+                 .malformed_every_n = f.malformed_every_n,
+                 .reject_every_n = f.reject_every_n};
   absl::StatusOr<std::unique_ptr<sim::SimVenue>> v = sim::SimVenue::Start(std::move(o));
   if (!v.ok()) return v.status();
   sim_ = std::move(*v);

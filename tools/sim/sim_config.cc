@@ -325,13 +325,22 @@ absl::Status ReadKeys(const Reader& r, const toml::array& a, SimVenueOptions* o)
 }
 
 absl::Status ReadFaults(const Reader& r, const toml::table& t, SimVenueOptions* o) {
-  if (absl::Status s = r.OnlyKnown(t, "faults.", {"latency_ms", "reject_next_orders", "schedule"});
+  if (absl::Status s = r.OnlyKnown(t, "faults.",
+                                   {"latency_ms", "reject_next_orders", "schedule", "gap_every_n",
+                                    "duplicate_every_n", "malformed_every_n", "reject_every_n"});
       !s.ok()) {
     return s;
   }
   int64_t latency = 0, reject = 0;
-  for (absl::Status s : {r.Int(t, "faults.", "latency_ms", 0, 3'600'000, &latency),
-                         r.Int(t, "faults.", "reject_next_orders", 0, 1'000'000'000, &reject)}) {
+  RecurringFaults& every = o->recurring;
+  constexpr int64_t kMaxN = 1'000'000'000;
+  for (absl::Status s :
+       {r.Int(t, "faults.", "latency_ms", 0, 3'600'000, &latency),
+        r.Int(t, "faults.", "reject_next_orders", 0, kMaxN, &reject),
+        r.Int(t, "faults.", "gap_every_n", 0, kMaxN, &every.gap_every_n),
+        r.Int(t, "faults.", "duplicate_every_n", 0, kMaxN, &every.duplicate_every_n),
+        r.Int(t, "faults.", "malformed_every_n", 0, kMaxN, &every.malformed_every_n),
+        r.Int(t, "faults.", "reject_every_n", 0, kMaxN, &every.reject_every_n)}) {
     if (!s.ok()) return s;
   }
   if (latency > 0) o->faults.push_back({.fault = {.type = FaultType::kLatency, .ms = latency}});

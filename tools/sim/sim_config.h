@@ -30,6 +30,10 @@
 //   [faults]
 //   latency_ms = 0
 //   reject_next_orders = 0
+//   gap_every_n = 0        # recurring (0: off): every n-th market-data frame of a connection is
+//   duplicate_every_n = 0  # dropped / sent twice / preceded by a truncated copy; every n-th
+//   malformed_every_n = 0  # create-order request fails (RecurringFaults)
+//   reject_every_n = 0
 //   [[faults.schedule]]
 //   type = "disconnect"    # disconnect, stall, gap, duplicate, malformed, reject, latency, clear
 //   at_ms = 5000

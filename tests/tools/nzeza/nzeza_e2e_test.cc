@@ -2,9 +2,10 @@
 // it trades and ends with the venue's account equal to its own positions and nothing working;
 // SIGTERM cancels and exits 0; the kill switch through the operations endpoint stops trading;
 // invalid configuration and bad credentials give a clear error and a non-zero exit before
-// anything is sent. And against nzeza-sim as a process of its own: SIGKILL at a random point,
-// then a restart recovers from the journal, reconciles with the venue and ends with the same
-// fills and position as the venue. Every wait is bounded.
+// anything is sent; recurring venue faults from the configuration are survived. And against
+// nzeza-sim as a process of its own: SIGKILL at a random point, then a restart recovers from the
+// journal, reconciles with the venue and ends with the same fills and position as the venue. Every
+// wait is bounded.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -129,6 +131,7 @@ struct Summary {
   std::string position, venue_position, breaker;
   int64_t venue_open_orders = -1;
   int64_t venue_fills = -1;
+  int64_t venue_rejects = -1;
 };
 
 // venue_fields: the summary names the venue's view too (the embedded venue's account).
@@ -143,6 +146,7 @@ bool ReadSummary(const std::string& path, Summary* s, bool venue_fields = true) 
     return false;
   }
   s->breaker = std::string(v);
+  if (doc["venue_rejects"].get(s->venue_rejects)) return false;
   simdjson::dom::element p;
   if (doc["positions"].at(0).get(p)) return false;
   if (p["position"].get(v)) return false;
@@ -342,6 +346,40 @@ TEST(NzezaEngine, RejectBurstTripsTheBreaker) {
   c.Signal(SIGTERM);
   EXPECT_EQ(c.Wait(20'000), 0) << c.err();
   EXPECT_NE(c.err().find("reject_burst"), std::string::npos) << c.err();
+}
+
+// The [sim.faults] counts reach the embedded venue: every n-th market-data frame dropped,
+// duplicated or preceded by a truncated copy, every n-th order rejected. The engine counts the
+// decode errors and gaps, resyncs (a gap within the grace does not trip the breaker), keeps
+// trading, and ends with the venue's position and fills.
+TEST(NzezaEngine, RecurringSimFaultsFromTheConfigReachTheEngineWhichKeepsItsBooksStraight) {
+  TempDir dir;
+  const std::string cfg = dir.Write(
+      "nzeza.toml", Config(dir, 0) +
+                        "[sim.faults]\ngap_every_n = 40\nduplicate_every_n = 50\n"
+                        "malformed_every_n = 60\nreject_every_n = 4\n"
+                        "[breaker]\ngap_grace_ms = 2000\nreject_burst_count = \"none\"\n");
+  const std::string summary = dir.path() + "/summary.json";
+  ChildProcess c(NZEZA_BIN, {"--config", cfg, "--duration", "5", "--summary-json", summary});
+  ASSERT_TRUE(c.started());
+  ASSERT_EQ(c.Wait(60'000), 0) << c.err();
+  long long messages = 0, decode_errors = 0, gaps = 0;
+  const size_t at = c.err().find("feed: ");
+  ASSERT_NE(at, std::string::npos) << c.err();
+  ASSERT_EQ(std::sscanf(c.err().c_str() + at, "feed: %lld messages, %lld decode errors, %lld gaps",
+                        &messages, &decode_errors, &gaps),
+            3)
+      << c.err().substr(at, 120);
+  EXPECT_GT(messages, 100);
+  EXPECT_GT(decode_errors, 0) << "no malformed frame reached the engine";
+  EXPECT_GT(gaps, 0) << "no dropped or duplicated frame reached the engine";
+  Summary s;
+  ASSERT_TRUE(ReadSummary(summary, &s));
+  EXPECT_GT(s.orders, 0);
+  EXPECT_GT(s.venue_rejects, 0) << "no order was rejected by the venue";
+  EXPECT_EQ(s.position, s.venue_position);
+  EXPECT_EQ(s.recorded_fills, s.venue_fills);
+  EXPECT_EQ(s.venue_open_orders, 0);
 }
 
 // SIGKILL at a random point while trading against nzeza-sim (a process of its own, so the venue

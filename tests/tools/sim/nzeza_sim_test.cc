@@ -212,6 +212,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"bad_port", "[server]\nws_port = 70000\n", "server.ws_port"},
         BadConfig{"bad_fault", "[[faults.schedule]]\ntype = \"earthquake\"\nat_ms = 10\n",
                   "faults.schedule[0].type"},
+        BadConfig{"bad_every_n", "[faults]\ngap_every_n = -3\n", "faults.gap_every_n"},
         BadConfig{"bad_keyfile",
                   "[[api_keys]]\nkey_name = \"k\"\npublic_key_file = \"/nonexistent/k.pem\"\n",
                   "api_keys[0].public_key_file"},

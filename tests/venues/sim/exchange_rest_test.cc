@@ -418,6 +418,28 @@ TEST_F(ExchangeRestTest, RejectFaultFailsTheNextOrders) {
   EXPECT_FALSE(Accepted(Limit(a_, "BUY", "1", "90")).empty());
 }
 
+TEST_F(ExchangeRestTest, RecurringRejectFailsEveryNthOrder) {
+  ExchangeFaults f;
+  f.reject_every_n = 3;
+  ex_->SetFaults(f);
+  std::vector<bool> failed;
+  for (int i = 0; i < 9; ++i) {
+    const RestReply r = Limit(i % 2 ? a_ : b_, "BUY", "1", "90");
+    failed.push_back(!Json(r.body).Bool("/success"));
+    if (failed.back()) {
+      EXPECT_EQ(FailureOf(r), "INSUFFICIENT_FUND");
+    }
+  }
+  EXPECT_EQ(failed,
+            (std::vector<bool>{false, false, true, false, false, true, false, false, true}));
+  // A one-off reject on top takes the next order; the count of orders goes on.
+  f.reject_next_orders = 1;
+  ex_->SetFaults(f);
+  EXPECT_EQ(FailureOf(Limit(a_, "BUY", "1", "90")), "INSUFFICIENT_FUND");  // 10th: one-off
+  EXPECT_FALSE(Accepted(Limit(a_, "BUY", "1", "90")).empty());             // 11th
+  EXPECT_EQ(FailureOf(Limit(a_, "BUY", "1", "90")), "INSUFFICIENT_FUND");  // 12th: recurring
+}
+
 TEST_F(ExchangeRestTest, ProductEndpoint) {
   RestReply r = Call(a_, "GET", "/api/v3/brokerage/products/BTC-USD");
   ASSERT_EQ(r.status, 200) << r.body;

@@ -50,6 +50,7 @@ struct FakeLog {
   std::atomic<int> sessions_destroyed{0};
   std::atomic<bool> exchange_destroyed{false};
   std::atomic<bool> session_outlived_exchange{false};
+  std::atomic<int64_t> reject_every_n{-1};  // as the server last set it (SetFaults)
 };
 
 class FakeExchange;
@@ -116,7 +117,10 @@ class FakeExchange : public Exchange {
   std::unique_ptr<WsSession> OpenSession() override {
     return std::make_unique<FakeSession>(this, log_);
   }
-  void SetFaults(const ExchangeFaults& f) override { faults_ = f; }
+  void SetFaults(const ExchangeFaults& f) override {
+    faults_ = f;
+    log_->reject_every_n = f.reject_every_n;
+  }
   AccountView Account(std::string_view key) const override {
     AccountView v;
     if (key != kKey) return v;
@@ -197,12 +201,13 @@ class SimServerTest : public ::testing::Test {
     server_.reset();
   }
 
-  void StartServer(std::vector<ScheduledFault> faults) {
+  void StartServer(std::vector<ScheduledFault> faults, RecurringFaults recurring = {}) {
     if (server_) server_->Stop();
     server_.reset();
     SimServerOptions o;
     o.tls = *MakeServerTlsContext(TestCert().cert_pem, TestCert().key_pem);
     o.faults = std::move(faults);
+    o.recurring = recurring;
     absl::StatusOr<std::unique_ptr<SimServer>> s = SimServer::Start(
         std::move(o), [this](const SimServerPorts& p) -> absl::StatusOr<std::unique_ptr<Exchange>> {
           factory_ports_ = p;
@@ -533,6 +538,70 @@ TEST_F(SimServerTest, ClearEndsAStallAndLatency) {
   EXPECT_LE(p->frames.size(), n + 1);  // at most one frame was already on the way
   Fault(R"({"type":"clear"})");
   EXPECT_TRUE(p->PollUntil([&] { return p->frames.size() > n + 5; }, 3000));
+}
+
+// The fake's connection carries only l2_data market data, numbered without holes: a recurring gap
+// every n frames shows as a one-number skip after every n - 1 frames received.
+TEST_F(SimServerTest, RecurringGapDropsEveryNthMarketDataFrame) {
+  StartServer({}, {.gap_every_n = 5});
+  std::unique_ptr<WsProbe> p = Subscribed();
+  p->PollFor(200);
+  const std::vector<int64_t> s = Seqs(*p);
+  std::vector<size_t> skips;  // index in s after each skip
+  for (size_t i = 1; i < s.size(); ++i) {
+    ASSERT_TRUE(s[i] - s[i - 1] == 1 || s[i] - s[i - 1] == 2) << i;
+    if (s[i] - s[i - 1] == 2) skips.push_back(i);
+  }
+  ASSERT_GE(skips.size(), 3u) << s.size() << " frames";
+  for (size_t k = 1; k < skips.size(); ++k) EXPECT_EQ(skips[k] - skips[k - 1], 4u) << k;
+  EXPECT_GE(server_->stats().frames_dropped, skips.size());
+  EXPECT_EQ(p->closes, 0);
+}
+
+TEST_F(SimServerTest, RecurringDuplicatesMalformedFramesAndRejects) {
+  StartServer({}, {.duplicate_every_n = 4, .malformed_every_n = 6, .reject_every_n = 3});
+  EXPECT_EQ(log_.reject_every_n.load(), 3) << "the exchange is told at start";
+  std::unique_ptr<WsProbe> p = Subscribed();
+  p->PollFor(200);
+  int repeats = 0, bad = 0;
+  int64_t last = -1;
+  for (const WsProbe::Frame& f : p->frames) {
+    if (!ParsesAsJson(f.text)) {
+      ++bad;
+      continue;
+    }
+    if (JsonStr(f.text, "channel") != "l2_data") continue;
+    const int64_t seq = JsonInt(f.text, "sequence_num");
+    if (seq == last) ++repeats;
+    if (last >= 0) {
+      ASSERT_TRUE(seq == last || seq == last + 1) << seq << " after " << last;
+    }
+    last = seq;
+  }
+  EXPECT_GE(repeats, 3);
+  EXPECT_GE(bad, 2);
+  EXPECT_EQ(server_->stats().frames_dropped, 0u);
+  EXPECT_GE(server_->stats().frames_duplicated, static_cast<uint64_t>(repeats));
+  EXPECT_GE(server_->stats().frames_malformed, static_cast<uint64_t>(bad));
+  // A one-off reject fault and a clear keep the recurring reject configured.
+  Fault(R"({"type":"reject","count":1})");
+  EXPECT_EQ(log_.reject_every_n.load(), 3);
+  Fault(R"({"type":"clear"})");
+  EXPECT_EQ(log_.reject_every_n.load(), 3);
+}
+
+TEST_F(SimServerTest, NegativeRecurringCountsAreRefused) {
+  server_->Stop();
+  server_.reset();
+  SimServerOptions o;
+  o.tls = *MakeServerTlsContext(TestCert().cert_pem, TestCert().key_pem);
+  o.recurring.malformed_every_n = -1;
+  absl::StatusOr<std::unique_ptr<SimServer>> s =
+      SimServer::Start(std::move(o), [this](const SimServerPorts&) {
+        return absl::StatusOr<std::unique_ptr<Exchange>>(std::make_unique<FakeExchange>(&log_));
+      });
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("every_n"), std::string_view::npos) << s.status();
 }
 
 TEST_F(SimServerTest, InjectFaultThroughTheApiCountsSessions) {

@@ -450,6 +450,7 @@ class ExchangeImpl final : public Exchange {
   SimConfig config_;
   JwtVerifier verifier_;
   ExchangeFaults faults_;
+  int64_t create_requests_ = 0;  // create-order requests seen (ExchangeFaults::reject_every_n)
   std::vector<Product> products_;
   absl::flat_hash_map<std::string, size_t> product_index_;
   std::vector<struct Account> accounts_;
@@ -1044,8 +1045,11 @@ RestReply ExchangeImpl::CreateOrder(int32_t account, std::string_view body, int6
     return r;
   }
 
-  if (faults_.reject_next_orders > 0) {
-    --faults_.reject_next_orders;
+  ++create_requests_;
+  const bool recurring_reject =
+      faults_.reject_every_n > 0 && create_requests_ % faults_.reject_every_n == 0;
+  if (faults_.reject_next_orders > 0 || recurring_reject) {
+    if (faults_.reject_next_orders > 0) --faults_.reject_next_orders;
     return CreateFailure("INSUFFICIENT_FUND", "PREVIEW_INSUFFICIENT_FUND",
                          "Insufficient balance in source account (injected fault)");
   }

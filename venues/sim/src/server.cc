@@ -450,9 +450,21 @@ class SimServer::Impl::WsConn : public std::enable_shared_from_this<WsConn> {
     frames.clear();
     session_->Drain(now, &frames);
     const int64_t due = now + srv_->latency_ns_;
+    const RecurringFaults& every = srv_->options_.recurring;
+    const bool recurring =
+        every.gap_every_n > 0 || every.duplicate_every_n > 0 || every.malformed_every_n > 0;
     for (std::string& f : frames) {
-      if ((pending_gap_ > 0 || pending_dup_ > 0 || pending_malformed_ > 0) &&
-          IsMarketDataFrame(f)) {
+      const bool market_data =
+          (recurring || pending_gap_ > 0 || pending_dup_ > 0 || pending_malformed_ > 0) &&
+          IsMarketDataFrame(f);
+      if (market_data && recurring) {
+        ++md_frames_;
+        const auto nth = [this](int64_t n) { return n > 0 && md_frames_ % n == 0; };
+        pending_gap_ += nth(every.gap_every_n) ? 1 : 0;
+        pending_dup_ += nth(every.duplicate_every_n) ? 1 : 0;
+        pending_malformed_ += nth(every.malformed_every_n) ? 1 : 0;
+      }
+      if (market_data && (pending_gap_ > 0 || pending_dup_ > 0 || pending_malformed_ > 0)) {
         if (pending_gap_ > 0) {
           --pending_gap_;
           srv_->counters_.frames_dropped.fetch_add(1, std::memory_order_relaxed);
@@ -572,6 +584,7 @@ class SimServer::Impl::WsConn : public std::enable_shared_from_this<WsConn> {
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closed_ = false;
+  int64_t md_frames_ = 0;  // market-data frames drained for this connection (RecurringFaults)
   int pending_gap_ = 0;
   int pending_dup_ = 0;
   int pending_malformed_ = 0;
@@ -776,6 +789,12 @@ absl::Status SimServer::Impl::Bind() {
                                                      ": at_ms and every_ms must be >= 0"));
     }
   }
+  const RecurringFaults& r = options_.recurring;
+  if (r.gap_every_n < 0 || r.duplicate_every_n < 0 || r.malformed_every_n < 0 ||
+      r.reject_every_n < 0) {
+    return absl::InvalidArgumentError(
+        "SimServerOptions.recurring: the *_every_n counts must be >= 0 (0: off)");
+  }
   beast::error_code ec;
   const net::ip::address addr = net::ip::make_address(options_.bind_address, ec);
   if (ec) {
@@ -818,6 +837,7 @@ absl::Status SimServer::Impl::Bind() {
 
 void SimServer::Impl::Run(std::unique_ptr<Exchange> exchange) {
   exchange_ = std::move(exchange);
+  exchange_->SetFaults(ExchangeFaults{.reject_every_n = options_.recurring.reject_every_n});
   start_ns_ = WallNs();
   for (const ScheduledFault& sf : options_.faults) {
     scheduled_.push_back(Scheduled{sf, start_ns_ + sf.at_ms * kMsNs});
@@ -918,7 +938,8 @@ int SimServer::Impl::ApplyFault(const SimFault& f, int64_t now) {
       refuse_until_ns_ = 0;
       latency_ns_ = 0;
       for (auto& c : ws_scratch_) c->ClearPending();
-      exchange_->SetFaults(ExchangeFaults{.reject_next_orders = 0});
+      exchange_->SetFaults(ExchangeFaults{.reject_next_orders = 0,
+                                          .reject_every_n = options_.recurring.reject_every_n});
       break;
     case FaultType::kDisconnect:
       refuse_until_ns_ = f.ms > 0 ? now + f.ms * kMsNs : 0;
@@ -937,7 +958,8 @@ int SimServer::Impl::ApplyFault(const SimFault& f, int64_t now) {
       for (auto& c : ws_scratch_) c->AddMalformed();
       break;
     case FaultType::kReject:
-      exchange_->SetFaults(ExchangeFaults{.reject_next_orders = f.count});
+      exchange_->SetFaults(ExchangeFaults{.reject_next_orders = f.count,
+                                          .reject_every_n = options_.recurring.reject_every_n});
       break;
     case FaultType::kLatency:
       latency_ns_ = f.ms * kMsNs;

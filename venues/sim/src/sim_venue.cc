@@ -26,6 +26,7 @@ absl::StatusOr<std::unique_ptr<SimVenue>> SimVenue::Start(SimVenueOptions option
   so.tls = std::move(*tls);
   so.tick_ns = options.tick_ns;
   so.faults = std::move(options.faults);
+  so.recurring = options.recurring;
   SimConfig config = std::move(options.config);
   const std::string jwt_host = std::move(options.jwt_host);
   const std::string bind = options.bind_address.find(':') == std::string::npos

@@ -75,6 +75,8 @@ struct RestReply {
 // Orders-level fault knobs at the exchange (transport faults live in the server).
 struct ExchangeFaults {
   int64_t reject_next_orders = 0;  // the next N create-order requests fail (INSUFFICIENT_FUND)
+  int64_t reject_every_n = 0;      // every n-th create-order request fails (0: none), counted
+                                   // over the exchange's life
 };
 
 // What an account holds (for tests and the engine's end-of-run comparison).

@@ -37,7 +37,11 @@
 //   reject      ExchangeFaults::reject_next_orders = `count`.
 //   latency     add `ms` to every REST reply and WebSocket frame from now on (0: none).
 //   clear       end a stall, a refusal and added latency; cancel pending gap/duplicate/malformed
-//               and rejects.
+//               and rejects (recurring faults, below, are configuration and stay).
+// Recurring faults (RecurringFaults, at start): every n-th market-data frame of each connection
+// (counted per connection) is dropped, sent twice or preceded by its truncated copy, as the gap,
+// duplicate and malformed faults do with the next one; every n-th create-order request fails as a
+// reject does.
 //
 // Admin endpoint (plain HTTP/1.1 on bind_address:admin_port, JSON replies):
 //   POST /admin/fault   body {"type":"stall","ms":500} or {"type":"reject","count":3}, or the same
@@ -97,6 +101,14 @@ struct ScheduledFault {
   int64_t every_ms = 0;
 };
 
+// Faults that recur by count; 0: off. See the file comment.
+struct RecurringFaults {
+  int64_t gap_every_n = 0;        // market-data frames, per connection
+  int64_t duplicate_every_n = 0;  // market-data frames, per connection
+  int64_t malformed_every_n = 0;  // market-data frames, per connection
+  int64_t reject_every_n = 0;     // create-order requests (ExchangeFaults::reject_every_n)
+};
+
 struct SimServerPorts {
   uint16_t ws = 0;
   uint16_t rest = 0;
@@ -111,6 +123,7 @@ struct SimServerOptions {
   TlsContext tls = {};  // server context (MakeServerTlsContext); required
   int64_t tick_ns = 1'000'000;
   std::vector<ScheduledFault> faults = {};
+  RecurringFaults recurring = {};  // negative counts are refused (InvalidArgument)
   size_t max_ws_queue_bytes = 64u << 20;
   size_t max_request_bytes = 1u << 20;  // REST / admin request bodies and client WS frames
 };

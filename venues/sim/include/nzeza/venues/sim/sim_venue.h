@@ -44,6 +44,7 @@ struct SimVenueOptions {
   std::string ca_out_path = {};  // non-empty: the certificate PEM is written there at start
   std::string jwt_host = {};     // see the file comment
   std::vector<ScheduledFault> faults = {};
+  RecurringFaults recurring = {};
   int64_t tick_ns = 1'000'000;
 };
 
