@@ -170,40 +170,10 @@ class ApplySink final : public MdSink {
   std::vector<MdEvent> events;
 };
 
-bool SameEvent(const MdEvent& x, const MdEvent& y) {
-  if (x.type != y.type || x.flags != y.flags || x.venue != y.venue ||
-      x.instrument != y.instrument || x.venue_seq != y.venue_seq ||
-      x.exchange_ns != y.exchange_ns || x.times.recv_ns != y.times.recv_ns) {
-    return false;
-  }
-  switch (x.type) {
-    case MdType::kLevels:
-      if (x.levels.num_bids != y.levels.num_bids || x.levels.num_asks != y.levels.num_asks) {
-        return false;
-      }
-      for (size_t i = 0; i < x.levels.size(); ++i) {
-        if (x.levels.level[i].price != y.levels.level[i].price ||
-            x.levels.level[i].size != y.levels.level[i].size) {
-          return false;
-        }
-      }
-      return true;
-    case MdType::kTrade:
-      return x.trade.price == y.trade.price && x.trade.size == y.trade.size &&
-             x.trade.trade_id == y.trade.trade_id && x.trade.aggressor == y.trade.aggressor;
-    case MdType::kBbo:
-      return x.bbo.bid_price == y.bbo.bid_price && x.bbo.bid_size == y.bbo.bid_size &&
-             x.bbo.ask_price == y.bbo.ask_price && x.bbo.ask_size == y.bbo.ask_size;
-    case MdType::kStatus:
-      return x.status.code == y.status.code;
-  }
-  return false;
-}
-
 bool SameEvents(const std::vector<MdEvent>& a, const std::vector<MdEvent>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (!SameEvent(a[i], b[i])) return false;
+    if (!SameMarketData(a[i], b[i])) return false;
   }
   return true;
 }

@@ -284,38 +284,6 @@ class RecordingSink final : public MdSink {
   std::vector<MdEvent> events;
 };
 
-bool SameEvent(const MdEvent& a, const MdEvent& b) {
-  // Every field, including the union's bytes for the type's member (MdEvent is padding-free in
-  // the parts compared: header fields one by one, the payload as bytes).
-  if (a.type != b.type || a.flags != b.flags || a.venue != b.venue ||
-      a.instrument != b.instrument || a.venue_seq != b.venue_seq ||
-      a.exchange_ns != b.exchange_ns || a.times.recv_ns != b.times.recv_ns) {
-    return false;
-  }
-  switch (a.type) {
-    case MdType::kLevels:
-      if (a.levels.num_bids != b.levels.num_bids || a.levels.num_asks != b.levels.num_asks) {
-        return false;
-      }
-      for (size_t i = 0; i < a.levels.size(); ++i) {
-        if (a.levels.level[i].price != b.levels.level[i].price ||
-            a.levels.level[i].size != b.levels.level[i].size) {
-          return false;
-        }
-      }
-      return true;
-    case MdType::kTrade:
-      return a.trade.price == b.trade.price && a.trade.size == b.trade.size &&
-             a.trade.trade_id == b.trade.trade_id && a.trade.aggressor == b.trade.aggressor;
-    case MdType::kBbo:
-      return std::memcmp(&a.bbo, &b.bbo, sizeof(MdBbo)) == 0;
-    case MdType::kStatus:
-      return a.status.code == b.status.code && a.status.expected_seq == b.status.expected_seq &&
-             a.status.received_seq == b.status.received_seq;
-  }
-  return false;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Contender 1: ours.
 
@@ -858,7 +826,7 @@ std::string Disagreement(const MessageSet& set) {
            " / " + std::to_string(c.size()) + " / " + std::to_string(d.size());
   }
   for (size_t i = 0; i < a.size(); ++i) {
-    if (!SameEvent(a[i], b[i]) || !SameEvent(a[i], c[i]) || !SameEvent(a[i], d[i])) {
+    if (!SameMarketData(a[i], b[i]) || !SameMarketData(a[i], c[i]) || !SameMarketData(a[i], d[i])) {
       return "event " + std::to_string(i) + " differs";
     }
   }

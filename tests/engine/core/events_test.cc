@@ -57,6 +57,47 @@ TEST(MdEvent, StatusCarriesGapDetail) {
   EXPECT_EQ(s.status.received_seq - s.status.expected_seq, 2u);
 }
 
+TEST(MdEvent, SameMarketDataComparesWhatTheEventSaysNotWhenItWasStamped) {
+  MdEvent a = MdEvent::Levels(Venue::kCoinbase, 3, 42);
+  ASSERT_TRUE(a.levels.AddBid({100, 1}));
+  ASSERT_TRUE(a.levels.AddAsk({101, 2}));
+  a.times.recv_ns = 5;
+  MdEvent b = a;
+  b.times.decoded_ns = 99;  // clock readings of later stages
+  b.times.signal_ns = 98;
+  b.levels.level[5] = {7, 7};  // past the levels in use
+  EXPECT_TRUE(SameMarketData(a, b));
+  const auto differs = [&a](auto change) {
+    MdEvent c = a;
+    change(c);
+    return !SameMarketData(a, c) && !SameMarketData(c, a);
+  };
+  EXPECT_TRUE(differs([](MdEvent& e) { e.flags = kMdMessageEnd; }));
+  EXPECT_TRUE(differs([](MdEvent& e) { e.instrument = 4; }));
+  EXPECT_TRUE(differs([](MdEvent& e) { e.venue = Venue::kBinance; }));
+  EXPECT_TRUE(differs([](MdEvent& e) { e.venue_seq = 43; }));
+  EXPECT_TRUE(differs([](MdEvent& e) { e.exchange_ns = 1; }));
+  EXPECT_TRUE(differs([](MdEvent& e) { e.times.recv_ns = 6; }));
+  EXPECT_TRUE(differs([](MdEvent& e) { e.levels.level[1].size = 3; }));
+  EXPECT_TRUE(differs([](MdEvent& e) { e.levels.level[0].price = 99; }));
+  EXPECT_TRUE(differs([](MdEvent& e) { ASSERT_TRUE(e.levels.AddAsk({102, 1})); }));
+  EXPECT_TRUE(differs([](MdEvent& e) { e = MdEvent::Bbo(Venue::kCoinbase, 3, MdBbo{}); }));
+
+  MdEvent s =
+      MdEvent::Status(Venue::kBinance, 1,
+                      {.code = MdStatus::kGap, .expected_seq = 5, .received_seq = 7, .detail = 10});
+  MdEvent t = s;
+  t.status.detail = 11;  // a measurement
+  EXPECT_TRUE(SameMarketData(s, t));
+  t.status.received_seq = 8;
+  EXPECT_FALSE(SameMarketData(s, t));
+  MdEvent x = MdEvent::Trade(Venue::kDydx, 2, {.price = 1, .size = 2, .trade_id = 3});
+  MdEvent y = x;
+  EXPECT_TRUE(SameMarketData(x, y));
+  y.trade.trade_id = 4;
+  EXPECT_FALSE(SameMarketData(x, y));
+}
+
 TEST(Events, SizesAreCacheLineMultiples) {
   EXPECT_EQ(sizeof(MdEvent) % 64, 0u);
   EXPECT_EQ(sizeof(OrderIntent) % 64, 0u);

@@ -552,9 +552,8 @@ class FastAndGeneral {
     EXPECT_STREQ(fast_->last_error_where(), general_->last_error_where()) << shown;
     EXPECT_EQ(a.events.size(), b.events.size()) << shown;
     for (size_t i = 0; i < a.events.size() && i < b.events.size(); ++i) {
-      EXPECT_TRUE(Same(a.events[i], b.events[i])) << "event " << i << " of " << shown;
+      EXPECT_TRUE(SameMarketData(a.events[i], b.events[i])) << "event " << i << " of " << shown;
     }
-    EXPECT_EQ(LevelsOf(a.events), LevelsOf(b.events)) << shown;
     const FeedCounters& ca = fast_->counters();
     const FeedCounters& cb = general_->counters();
     EXPECT_EQ(std::memcmp(&ca, &cb, sizeof(FeedCounters)), 0) << shown;
@@ -565,27 +564,6 @@ class FastAndGeneral {
       EXPECT_EQ(aa[i].instrument, ab[i].instrument) << shown;
     }
     return a.events;
-  }
-  // Every field but the clock reading (decoded_ns); the payload of the event's type.
-  static bool Same(const MdEvent& x, const MdEvent& y) {
-    if (x.type != y.type || x.flags != y.flags || x.venue != y.venue ||
-        x.instrument != y.instrument || x.venue_seq != y.venue_seq ||
-        x.exchange_ns != y.exchange_ns || x.times.recv_ns != y.times.recv_ns) {
-      return false;
-    }
-    switch (x.type) {
-      case MdType::kLevels:
-        return x.levels.num_bids == y.levels.num_bids && x.levels.num_asks == y.levels.num_asks;
-      case MdType::kTrade:
-        return x.trade.price == y.trade.price && x.trade.size == y.trade.size &&
-               x.trade.trade_id == y.trade.trade_id && x.trade.aggressor == y.trade.aggressor;
-      case MdType::kBbo:
-        return std::memcmp(&x.bbo, &y.bbo, sizeof(MdBbo)) == 0;
-      case MdType::kStatus:
-        return x.status.code == y.status.code && x.status.expected_seq == y.status.expected_seq &&
-               x.status.received_seq == y.status.received_seq;
-    }
-    return false;
   }
   uint64_t fast_reads() const { return CoinbaseCountersOf(*fast_)->fast_snapshots; }
   uint64_t general_fast_reads() const { return CoinbaseCountersOf(*general_)->fast_snapshots; }

@@ -203,6 +203,41 @@ struct alignas(64) MdEvent {
   }
 };
 
+// Whether two events say the same thing: every header field, times.recv_ns (when the venue's
+// message arrived) and the payload of their type (every level of a levels event; a status's code
+// and sequence numbers, not its measured detail). The other stage times are clock readings and are
+// not compared. For checking one decoder against another.
+inline bool SameMarketData(const MdEvent& a, const MdEvent& b) noexcept {
+  if (a.type != b.type || a.flags != b.flags || a.venue != b.venue ||
+      a.instrument != b.instrument || a.venue_seq != b.venue_seq ||
+      a.exchange_ns != b.exchange_ns || a.times.recv_ns != b.times.recv_ns) {
+    return false;
+  }
+  switch (a.type) {
+    case MdType::kLevels:
+      if (a.levels.num_bids != b.levels.num_bids || a.levels.num_asks != b.levels.num_asks) {
+        return false;
+      }
+      for (size_t i = 0; i < a.levels.size(); ++i) {
+        if (a.levels.level[i].price != b.levels.level[i].price ||
+            a.levels.level[i].size != b.levels.level[i].size) {
+          return false;
+        }
+      }
+      return true;
+    case MdType::kTrade:
+      return a.trade.price == b.trade.price && a.trade.size == b.trade.size &&
+             a.trade.trade_id == b.trade.trade_id && a.trade.aggressor == b.trade.aggressor;
+    case MdType::kBbo:
+      return a.bbo.bid_price == b.bbo.bid_price && a.bbo.bid_size == b.bbo.bid_size &&
+             a.bbo.ask_price == b.bbo.ask_price && a.bbo.ask_size == b.bbo.ask_size;
+    case MdType::kStatus:
+      return a.status.code == b.status.code && a.status.expected_seq == b.status.expected_seq &&
+             a.status.received_seq == b.status.received_seq;
+  }
+  return false;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Orders (signal → risk → order)
 
