@@ -485,28 +485,33 @@ const char* DecimalErrorName(DecimalError e) noexcept {
   return "unknown";
 }
 
-DecimalError ParseDecimal(const char* data, size_t size, int scale, Signedness sign,
-                          int64_t* mantissa) noexcept {
+namespace {
+// ParseDecimal and ParseDecimalPadded: they differ only in how short text is loaded.
+template <bool kPadded>
+inline DecimalError ParseAny(const char* data, size_t size, int scale, Signedness sign,
+                             int64_t* mantissa) noexcept {
   if (static_cast<unsigned>(scale) > static_cast<unsigned>(kMaxDecimalScale)) {
     return DecimalError::kBadScale;
   }
 #ifdef NZ_DECIMAL_HAVE_SHORT_PATH
-  if (size - 1 < 16) return ParseShort(data, size, scale, sign, mantissa);
+  if (size - 1 < 16) {
+    return kPadded ? ParsePadded(data, size, scale, sign, mantissa)
+                   : ParseShort(data, size, scale, sign, mantissa);
+  }
 #endif
   if (size == 0) return DecimalError::kEmpty;
   return ParseLong(data, size, scale, sign, mantissa);
 }
+}  // namespace
+
+DecimalError ParseDecimal(const char* data, size_t size, int scale, Signedness sign,
+                          int64_t* mantissa) noexcept {
+  return ParseAny<false>(data, size, scale, sign, mantissa);
+}
 
 DecimalError ParseDecimalPadded(const char* data, size_t size, int scale, Signedness sign,
                                 int64_t* mantissa) noexcept {
-  if (static_cast<unsigned>(scale) > static_cast<unsigned>(kMaxDecimalScale)) {
-    return DecimalError::kBadScale;
-  }
-#ifdef NZ_DECIMAL_HAVE_SHORT_PATH
-  if (size - 1 < 16) return ParsePadded(data, size, scale, sign, mantissa);
-#endif
-  if (size == 0) return DecimalError::kEmpty;
-  return ParseLong(data, size, scale, sign, mantissa);
+  return ParseAny<true>(data, size, scale, sign, mantissa);
 }
 
 size_t FormatDecimal(int64_t mantissa, int scale, char* out) noexcept {
