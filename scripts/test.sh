@@ -6,7 +6,7 @@
 #      benchmark checks its output against a reference before timing)
 #   3. clang ASan+UBSan build of the libraries and tests (not the benches); the "unit" tests
 #   4. clang TSan build; the "concurrency" tests
-#   5. clang libFuzzer targets, each run for a bounded time (NZEZA_FUZZ_SECONDS, default 20), on
+#   5. clang libFuzzer targets, each run for a bounded time (NZEZA_FUZZ_SECONDS, default 10), on
 #      its corpus and the seeds in tests/fuzz/seeds/<fuzzer> (regressions included).
 #      A tree of their own: coverage instrumentation (-fsanitize=fuzzer-no-link) on the whole
 #      ASan tree made Asio code fail under ASan (bad frees in std::string), so it stays separate.
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 jobs=$(nproc)
-fuzz_seconds=${NZEZA_FUZZ_SECONDS:-20}
+fuzz_seconds=${NZEZA_FUZZ_SECONDS:-10}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 passed=0
 failed=0
