@@ -1,7 +1,6 @@
 // The scripted HTTP/1.1 server of test_http_server.h: synchronous Beast, a thread per connection.
 #include "test_http_server.h"
 
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -16,17 +15,14 @@
 #include <sstream>
 #include <thread>
 
+#include "loopback_listener.h"
+
 namespace nzeza::testing {
 
 class TestHttpServer::Impl {
  public:
   Impl(TlsContext tls, Handler handler) : tls_(std::move(tls)), handler_(std::move(handler)) {
-    acceptor_.open(boost::asio::ip::tcp::v4());
-    acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
-    acceptor_.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
-    acceptor_.listen();
-    acceptor_.non_blocking(true);
-    port_ = acceptor_.local_endpoint().port();
+    port_ = ListenOnLoopback(acceptor_);
     accept_thread_ = std::thread([this] { AcceptLoop(); });
   }
   ~Impl() { Stop(); }
@@ -62,14 +58,9 @@ class TestHttpServer::Impl {
 
   void AcceptLoop() {
     int n = 0;
-    while (!stop_) {
-      pollfd p{acceptor_.native_handle(), POLLIN, 0};
-      if (::poll(&p, 1, 10) <= 0) continue;
+    for (;;) {
       Socket socket(io_);
-      boost::beast::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec) continue;
-      socket.non_blocking(false);
+      if (!AcceptOrStop(acceptor_, socket, stop_)) return;
       const int id = ++n;
       connections_.fetch_add(1);
       std::lock_guard<std::mutex> lock(mu_);

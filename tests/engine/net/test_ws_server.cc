@@ -16,18 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include "loopback_listener.h"
+
 namespace nzeza::testing {
 
 class TestWsServer::Impl {
  public:
   Impl(TlsContext tls, std::vector<TestWsServer::Script> scripts)
       : tls_(std::move(tls)), scripts_(std::move(scripts)) {
-    acceptor_.open(boost::asio::ip::tcp::v4());
-    acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
-    acceptor_.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
-    acceptor_.listen();
-    acceptor_.non_blocking(true);
-    port_ = acceptor_.local_endpoint().port();
+    port_ = ListenOnLoopback(acceptor_);
     thread_ = std::thread([this] { Run(); });
   }
   ~Impl() { Stop(); }
@@ -54,14 +51,8 @@ class TestWsServer::Impl {
   void Run() {
     for (size_t i = 0; i < scripts_.size() && !stop_; ++i) {
       boost::asio::ip::tcp::socket socket(io_);
+      if (!AcceptOrStop(acceptor_, socket, stop_)) return;
       boost::beast::error_code ec;
-      while (!stop_) {
-        acceptor_.accept(socket, ec);
-        if (!ec) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      if (stop_) return;
-      socket.non_blocking(false);
       // Bounded: Stop() shuts this socket down, which ends a read that waits for a client
       // message that never comes (Asio's blocking reads ignore SO_RCVTIMEO).
       {
