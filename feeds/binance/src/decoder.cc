@@ -373,6 +373,10 @@ class BinanceDecoderImpl final : public FeedDecoder {
     const char* where = "";
   };
   DecodeError SnapshotPass(od::document& doc, bool general, SnapshotFields* sf) noexcept;
+  // A snapshot body in Binance's own layout, read without simdjson: fills raw_bids_/raw_asks_
+  // and *sf as SnapshotPass does and returns true. False for anything else (not decided: the
+  // caller runs SnapshotPass, which starts afresh).
+  bool ReadSnapshotFast(const char* data, size_t size, SnapshotFields* sf) noexcept;
   DecodeError ParseLevels(od::value& v, std::vector<RawLevel>* out, const char* where,
                           Msg* m) noexcept;
 
@@ -1161,6 +1165,56 @@ DecodeError BinanceDecoderImpl::SnapshotPass(od::document& doc, bool general,
   return DecodeError::kOk;
 }
 
+bool BinanceDecoderImpl::ReadSnapshotFast(const char* data, size_t size,
+                                          SnapshotFields* sf) noexcept {
+  using level_scan_internal::Expect;
+  static constexpr std::string_view kPrefix = R"({"lastUpdateId":)";
+  if (!options_.fast_snapshots || size > options_.max_message_bytes || size < kPrefix.size() ||
+      std::memcmp(data, kPrefix.data(), kPrefix.size()) != 0) {
+    return false;
+  }
+  // Printable ASCII only (one vectorized pass): then the body is valid UTF-8 and its strings hold
+  // no control character, which simdjson's first stage checks for the general way; any other
+  // body (a newline anywhere included) is for the general way to decide.
+  if (!IsPrintableAscii(data, size)) return false;
+  raw_bids_.clear();
+  raw_asks_.clear();
+  const char* const end = data + size;
+  const char* p = data + kPrefix.size();
+  const char* q = p;
+  while (q < end && *q >= '0' && *q <= '9') ++q;
+  // JSON has no leading zeros; a fraction or an exponent stops the digits and fails below.
+  if ((q - p > 1 && *p == '0') ||
+      !ParseU64(std::string_view(p, static_cast<size_t>(q - p)), &sf->last_update_id)) {
+    return false;
+  }
+  sf->has_id = true;
+  p = q;
+  const size_t limit = options_.max_levels_per_message;
+  for (;;) {
+    if ((q = Expect(p, end, '}')) != nullptr) break;
+    if ((p = Expect(p, end, ',')) == nullptr || (p = Expect(p, end, '"')) == nullptr ||
+        static_cast<size_t>(end - p) < 5) {
+      return false;
+    }
+    const bool bids = std::memcmp(p, "bids\"", 5) == 0;
+    if (!bids && std::memcmp(p, "asks\"", 5) != 0) return false;
+    bool& seen = bids ? sf->has_bids : sf->has_asks;
+    if (seen) return false;  // a repeated member: decided in full
+    seen = true;
+    std::vector<RawLevel>* out = bids ? &raw_bids_ : &raw_asks_;
+    if ((p = Expect(p + 5, end, ':')) == nullptr) return false;
+    p = ScanStringPairs(p, end, [&](std::string_view price, std::string_view qty) {
+      if (raw_bids_.size() + raw_asks_.size() >= limit) return false;
+      out->push_back(RawLevel{price, qty});  // reserved: never allocates
+      return true;
+    });
+    if (p == nullptr) return false;
+  }
+  while (q < end && level_scan_internal::IsJsonSpace(*q)) ++q;
+  return q == end && sf->has_bids && sf->has_asks;
+}
+
 DecodeError BinanceDecoderImpl::OnSnapshot(InstrumentId instrument, const char* data, size_t size,
                                            int64_t recv_ns, MdSink& sink) noexcept {
   const FeedInstrument* in = table_.FindId(instrument);
@@ -1179,15 +1233,21 @@ DecodeError BinanceDecoderImpl::OnSnapshot(InstrumentId instrument, const char* 
     return Fail(e, where, idx);
   };
   if (!parser_ok_) return fail(DecodeError::kTooLarge, "snapshot: parser not allocated");
-  od::document doc;
-  const error_code e = parser_.iterate(data, size, size + kFeedPadding).get(doc);
-  if (e != simdjson::SUCCESS) return fail(FromSimdjson(e), "snapshot: malformed JSON");
   SnapshotFields sf;
-  DecodeError pe = SnapshotPass(doc, /*general=*/false, &sf);
-  if (sf.need_general) {
-    doc.rewind();
+  DecodeError pe = DecodeError::kOk;
+  if (ReadSnapshotFast(data, size, &sf)) {
+    ++stats_.fast_snapshots;
+  } else {
     sf = SnapshotFields();
-    pe = SnapshotPass(doc, /*general=*/true, &sf);
+    od::document doc;
+    const error_code e = parser_.iterate(data, size, size + kFeedPadding).get(doc);
+    if (e != simdjson::SUCCESS) return fail(FromSimdjson(e), "snapshot: malformed JSON");
+    pe = SnapshotPass(doc, /*general=*/false, &sf);
+    if (sf.need_general) {
+      doc.rewind();
+      sf = SnapshotFields();
+      pe = SnapshotPass(doc, /*general=*/true, &sf);
+    }
   }
   if (pe != DecodeError::kOk) return fail(pe, sf.where);
   if (sf.venue_error && !sf.has_id) {

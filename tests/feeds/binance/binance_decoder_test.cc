@@ -4,6 +4,8 @@
 // (buffering, the snapshot's drop and bridge rules, duplicates, gaps, snapshots too old).
 // Frames are taken from ../shared/testdata/binance/spot_stream_2021-10-12.txt where possible.
 #include <cstdint>
+#include <cstring>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -484,6 +486,140 @@ TEST_F(BinanceDecoderTest, SnapshotTooOldIsNotEmittedAndAnotherIsRequested) {
   ASSERT_EQ(ev.size(), 4u);
   EXPECT_EQ(ev[1].venue_seq, 1012u);
   EXPECT_EQ(ev[2].venue_seq, 1013u);
+}
+
+// REST snapshot bodies go through the scanner (fast_snapshots) or simdjson On Demand; both must
+// give the same on every input: return, events, counters, actions, the error and where.
+class SnapshotFastAndGeneral {
+ public:
+  SnapshotFastAndGeneral() {
+    BinanceDecoderOptions general;
+    general.fast_snapshots = false;
+    fast_ = MakeBinanceDecoder(RecordingTable(), {});
+    general_ = MakeBinanceDecoder(RecordingTable(), general);
+  }
+  // Both decoders reopened (every book awaiting a snapshot), then `body` as id's snapshot.
+  DecodeError Feed(InstrumentId id, std::string_view body, char fill = '9') {
+    VectorSink a, b;
+    for (FeedDecoder* d : {fast_.get(), general_.get()}) {
+      VectorSink open;
+      d->OnClose(1, open);
+      d->OnOpen(1, open);
+      PopAll(*d);
+    }
+    Padded p(body, fill);
+    const DecodeError ea = fast_->OnSnapshot(id, p.data(), p.size(), 5, a);
+    const DecodeError eb = general_->OnSnapshot(id, p.data(), p.size(), 5, b);
+    const std::string shown(body.substr(0, 100));
+    EXPECT_EQ(ea, eb) << shown;
+    EXPECT_STREQ(fast_->last_error_where(), general_->last_error_where()) << shown;
+    EXPECT_EQ(a.events.size(), b.events.size()) << shown;
+    for (size_t i = 0; i < a.events.size() && i < b.events.size(); ++i) {
+      EXPECT_TRUE(SameMarketData(a.events[i], b.events[i])) << "event " << i << " of " << shown;
+    }
+    const FeedCounters& ca = fast_->counters();
+    const FeedCounters& cb = general_->counters();
+    EXPECT_EQ(std::memcmp(&ca, &cb, sizeof(FeedCounters)), 0) << shown;
+    const std::vector<FeedAction> xa = PopAll(*fast_), xb = PopAll(*general_);
+    EXPECT_EQ(xa.size(), xb.size()) << shown;
+    for (size_t i = 0; i < xa.size() && i < xb.size(); ++i) {
+      EXPECT_EQ(xa[i].type, xb[i].type) << shown;
+      EXPECT_EQ(xa[i].instrument, xb[i].instrument) << shown;
+    }
+    data_events_ += ea == DecodeError::kOk ? a.events.size() : 0;
+    return ea;
+  }
+  uint64_t scanned() const { return GetBinanceDecoderStats(*fast_)->fast_snapshots; }
+  uint64_t general_scanned() const { return GetBinanceDecoderStats(*general_)->fast_snapshots; }
+
+ private:
+  std::unique_ptr<FeedDecoder> fast_, general_;
+  size_t data_events_ = 0;
+};
+
+InstrumentId IdOfSymbol(const std::string& symbol) {
+  const SymbolTable t = RecordingTable();
+  const FeedInstrument* in = t.Find(symbol);
+  return in == nullptr ? 0 : in->id;
+}
+
+TEST(BinanceSnapshotScanner, AgreesWithTheGeneralPathOnTheRecordingAndVariants) {
+  SnapshotFastAndGeneral d;
+  const std::vector<SnapshotLine> recorded = ReadSnapshots();
+  ASSERT_EQ(recorded.size(), 4u);
+  for (const SnapshotLine& l : recorded) {
+    EXPECT_EQ(d.Feed(IdOfSymbol(l.symbol), l.body), DecodeError::kOk) << l.symbol;
+  }
+  EXPECT_EQ(d.scanned(), 4u) << "every recorded snapshot takes the scanner";
+  EXPECT_EQ(d.general_scanned(), 0u);
+  const std::string& nkn = recorded[0].symbol == "NKNUSDT" ? recorded[0].body : kNknSnapshot;
+  struct Variant {
+    std::string body;
+    bool scanned;
+  };
+  const std::string small = kNknSnapshot;
+  const std::vector<Variant> variants = {
+      {small, true},
+      {small + "  ", true},
+      {small + " \n", false},  // a control byte anywhere: the general way decides
+      {R"({"lastUpdateId":7,"bids":[["1.5","2)"
+       "\t"
+       R"("]],"asks":[]})",
+       false},
+      {R"({"lastUpdateId":7,"asks":[["1.5","2"]],"bids":[]})", true},  // asks first
+      {R"({"lastUpdateId":7,"bids":[ [ "1.5" , "2" ] ],"asks":[]})", true},
+      {R"({"lastUpdateId":07,"bids":[],"asks":[]})", false},  // not JSON
+      {R"({"lastUpdateId":7.5,"bids":[],"asks":[]})", false},
+      {R"({"lastUpdateId":-7,"bids":[],"asks":[]})", false},
+      {R"({"lastUpdateId":99999999999999999999,"bids":[],"asks":[]})", false},
+      {R"({"lastUpdateId":7,"bids":[],"asks":[],"x":1})", false},
+      {R"({"lastUpdateId":7,"bids":[],"bids":[],"asks":[]})", false},
+      {R"({"lastUpdateId":7,"bids":[]})", false},
+      {R"({"lastUpdateId":7,"bids":[["1\u002e5","2"]],"asks":[]})", false},  // an escape
+      {R"({"lastUpdateId":7,"bids":[["1.5","2","x"]],"asks":[]})", false},
+      {R"({"lastUpdateId":7,"bids":[["abc","2"]],"asks":[]})", true},  // taken; bad number
+      {"{\"lastUpdateId\":7,\"bids\":[[\"1.5\",\"2\xc3\xa9\"]],\"asks\":[]}", false},  // UTF-8
+      {"{\"lastUpdateId\":7,\"bids\":[[\"1.5\",\"2\xff\"]],\"asks\":[]}", false},      // not UTF-8
+      {R"({"code":-1121,"msg":"Invalid symbol."})", false},
+      {R"({ "lastUpdateId":7,"bids":[],"asks":[]})", false},
+      {small + "x", false},
+      {small.substr(0, small.size() - 1), false},
+      {"", false},
+  };
+  for (const Variant& v : variants) {
+    for (char fill : {'9', '"', ']', '}'}) {
+      const uint64_t before = d.scanned();
+      (void)d.Feed(kNkn, v.body, fill);
+      EXPECT_EQ(d.scanned() - before, v.scanned ? 1u : 0u) << v.body.substr(0, 100);
+    }
+  }
+  // Random damage to the NKNUSDT body.
+  std::mt19937_64 rng(20261125);
+  static constexpr char kBytes[] = "\"[]{},: \n0123456789.-eE\\u\x01\xff";
+  int taken = 0;
+  for (int round = 0; round < 1500 && !::testing::Test::HasFailure(); ++round) {
+    std::string f = nkn;
+    for (int e = 0, n = 1 + static_cast<int>(rng() % 3); e < n; ++e) {
+      const size_t at = rng() % 3 == 0 ? rng() % f.size() : rng() % std::min<size_t>(f.size(), 120);
+      const bool digit = rng() % 2 == 0;  // half the edits: a digit for a digit, often valid
+      const char c =
+          digit ? static_cast<char>('0' + rng() % 10) : kBytes[rng() % (sizeof(kBytes) - 1)];
+      switch (digit ? 0 : rng() % 3) {
+        case 0:
+          f[at] = c;
+          break;
+        case 1:
+          f.insert(f.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          f.erase(at, 1);
+          break;
+      }
+    }
+    const uint64_t before = d.scanned();
+    taken += d.Feed(kNkn, f, "9\"}"[rng() % 3]) == DecodeError::kOk && d.scanned() > before;
+  }
+  EXPECT_GT(taken, 100) << "the damage left too few bodies the scanner takes";
 }
 
 TEST_F(BinanceDecoderTest, ASnapshotNotAwaitedIsCountedAndIgnored) {

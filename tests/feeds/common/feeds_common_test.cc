@@ -270,6 +270,20 @@ TEST(ScanStringPairs, HandsOverPlainStringsInPlaceAndRefusesEscapes) {
   }
 }
 
+TEST(IsPrintableAscii, EveryByteValueAtEveryPosition) {
+  // Long enough for the 16-byte loop and the byte tail; each position in turn holds the byte.
+  std::string text(37, 'a');
+  for (int b = 0; b < 256; ++b) {
+    const bool printable = b >= 0x20 && b < 0x7f;
+    for (size_t at = 0; at < text.size(); ++at) {
+      std::string t = text;
+      t[at] = static_cast<char>(b);
+      ASSERT_EQ(IsPrintableAscii(t.data(), t.size()), printable) << b << " at " << at;
+    }
+  }
+  EXPECT_TRUE(IsPrintableAscii("", 0));
+}
+
 TEST(ScanDecimalPairs, CompactAndSpacedArrays) {
   Scanned s = Scan(R"([["14.80","12.775"],["0.01","0"],["100000","123456.7"]])");
   ASSERT_TRUE(s.ok);

@@ -3,6 +3,8 @@
 // The input is a script, one step per '\n'-separated line:
 //   "O"            OnOpen            "C"   OnClose          "F<d>" OnSnapshotFailed(instrument d)
 //   "S<d>:<body>"  OnSnapshot(instrument d % 4, body)   anything else: OnMessage(line)
+// Every call also goes to a second decoder with fast_snapshots off (snapshots through simdjson On
+// Demand, not the scanner): results, events, counters and actions must be the same.
 // Each message is copied into a heap buffer of exactly its size plus kFeedPadding, so that
 // AddressSanitizer sees any read past the padding. The decoder starts opened.
 //
@@ -54,6 +56,8 @@ struct State {
   std::vector<std::unique_ptr<OrderBook>> books;
   std::vector<uint8_t> crossed_snapshot;  // a snapshot was refused: diffs may be refused too
   uint64_t seen = 0;
+  std::unique_ptr<FeedDecoder> general;  // fast_snapshots off: every snapshot through On Demand
+  VectorSink general_sink;
 
   State() {
     BinanceDecoderOptions o;
@@ -62,6 +66,8 @@ struct State {
     o.max_buffered_levels = 128;
     o.max_message_bytes = 1 << 16;
     dec = MakeBinanceDecoder(Table(), o);
+    o.fast_snapshots = false;
+    general = MakeBinanceDecoder(Table(), o);
     for (InstrumentId id : kIds) books.push_back(std::make_unique<OrderBook>(id, 32));
     crossed_snapshot.assign(4, 0);
   }
@@ -71,6 +77,20 @@ struct State {
       if (kIds[i] == id) return i;
     }
     std::abort();
+  }
+
+  // The decoder without the snapshot scanner got the same call: it must have said and emitted
+  // the same.
+  void Compare(DecodeError result, DecodeError general_result) {
+    Check(result == general_result);
+    Check(sink.events.size() == general_sink.events.size());
+    for (size_t i = 0; i < sink.events.size(); ++i) {
+      Check(SameMarketData(sink.events[i], general_sink.events[i]));
+    }
+    general_sink.events.clear();
+    const FeedCounters& a = dec->counters();
+    const FeedCounters& b = general->counters();
+    Check(std::memcmp(&a, &b, sizeof(FeedCounters)) == 0);
   }
 
   // Checks and applies what the last call emitted.
@@ -139,6 +159,8 @@ std::unique_ptr<char[]> Copy(std::string_view s) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   State st;
   st.dec->OnOpen(1, st.sink);
+  st.general->OnOpen(1, st.general_sink);
+  st.Compare(DecodeError::kOk, DecodeError::kOk);
   st.Drain(DecodeError::kOk);
   std::string_view in(reinterpret_cast<const char*>(data), size);
   int64_t t = 2;
@@ -149,28 +171,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ++t;
     if (line == "O") {
       st.dec->OnOpen(t, st.sink);
+      st.general->OnOpen(t, st.general_sink);
+      st.Compare(DecodeError::kOk, DecodeError::kOk);
       st.Drain(DecodeError::kOk);
     } else if (line == "C") {
       st.dec->OnClose(t, st.sink);
+      st.general->OnClose(t, st.general_sink);
+      st.Compare(DecodeError::kOk, DecodeError::kOk);
       st.Drain(DecodeError::kOk);
     } else if (line.size() == 2 && line[0] == 'F') {
       st.dec->OnSnapshotFailed(kIds[static_cast<uint8_t>(line[1]) % 4]);
+      st.general->OnSnapshotFailed(kIds[static_cast<uint8_t>(line[1]) % 4]);
     } else if (line.size() >= 3 && line[0] == 'S' && line[2] == ':') {
       const std::string_view body = line.substr(3);
       auto buf = Copy(body);
-      const DecodeError e = st.dec->OnSnapshot(kIds[static_cast<uint8_t>(line[1]) % 4], buf.get(),
-                                               body.size(), t, st.sink);
+      const InstrumentId id = kIds[static_cast<uint8_t>(line[1]) % 4];
+      const DecodeError e = st.dec->OnSnapshot(id, buf.get(), body.size(), t, st.sink);
+      st.Compare(e, st.general->OnSnapshot(id, buf.get(), body.size(), t, st.general_sink));
       st.Drain(e);
     } else {
       auto buf = Copy(line);
       const DecodeError e = st.dec->OnMessage(buf.get(), line.size(), t, st.sink);
+      st.Compare(e, st.general->OnMessage(buf.get(), line.size(), t, st.general_sink));
       st.Drain(e);
     }
-    FeedAction a;
+    FeedAction a, b;
     while (st.dec->PopAction(&a)) {
       Check(a.type == FeedActionType::kFetchSnapshot);
       Check(!st.dec->SnapshotTarget(a.instrument).empty());
+      Check(st.general->PopAction(&b) && b.type == a.type && b.instrument == a.instrument);
     }
+    Check(!st.general->PopAction(&b));
   }
   return 0;
 }

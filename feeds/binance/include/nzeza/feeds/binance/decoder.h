@@ -98,6 +98,10 @@ struct BinanceDecoderOptions {
   size_t max_message_bytes = size_t{1} << 20;
   // Stamps times.decoded_ns; null: MonotonicNanos() (vDSO, no syscall).
   const TscClock* clock = nullptr;
+  // A REST snapshot in Binance's own layout ({"lastUpdateId":N,"bids":[..],"asks":[..]}) is read
+  // by a validating scanner (feeds/common/level_scan.h) instead of simdjson On Demand, with the
+  // same result; anything it does not take goes the general way. false: always the general way.
+  bool fast_snapshots = true;
 };
 
 // Makes the decoder (venue() == Venue::kBinance). Scales come from `table`.
@@ -125,6 +129,7 @@ struct BinanceDecoderStats {
   uint64_t buffer_holes = 0;       // buffers discarded because a diff was missing in them
   uint64_t lost_updates = 0;       // depthUpdates that failed to decode and left a hole (in a
                                    // synced book: kGap; in a buffer: the buffer is discarded)
+  uint64_t fast_snapshots = 0;     // snapshot bodies read by the scanner (fast_snapshots)
 };
 
 // The stats of a decoder made by MakeBinanceDecoder; nullptr for any other decoder.

@@ -76,6 +76,28 @@ inline const char* PlainString(const char* p, const char* end, std::string_view*
 
 }  // namespace level_scan_internal
 
+// Whether every byte of [p, p + n) is printable ASCII (0x20..0x7e): text a scanner may take
+// knowing it is valid UTF-8 without control characters (what simdjson's first stage checks).
+inline bool IsPrintableAscii(const char* p, size_t n) noexcept {
+  size_t i = 0;
+#if defined(__SSE2__)
+  // As signed bytes, printable is 0x20 <= b < 0x7f (bytes >= 0x80 are negative).
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i del = _mm_set1_epi8(0x7f);
+  __m128i bad = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)));
+  }
+  if (_mm_movemask_epi8(bad) != 0) return false;
+#endif
+  for (; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c < 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
 // Scans the array that starts at p (whitespace before its '[' allowed) and ends before `end`;
 // at least 16 bytes past `end` must be readable (kFeedPadding). Each element is a pair of plain
 // strings (no backslash), ["<a>","<b>"], handed to pair(a, b) in order as views into the text;
