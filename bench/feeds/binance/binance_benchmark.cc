@@ -215,17 +215,7 @@ class Semantics {
     const FeedInstrument* in = table_.FindId(id);
     if (!ok || in == nullptr) return DecodeError::kMissingField;
     batcher_.Begin(Venue::kBinance, in->id, last_update_id, 0, recv_ns, true);
-    for (int side = 0; side < 2; ++side) {
-      for (const RawLevel& r : side == 0 ? bids_ : asks_) {
-        PriceLevel l;
-        if (ParseScaled(r.price, in->price_scale, &l.price) != DecimalError::kOk ||
-            ParseScaled(r.size, in->size_scale, &l.size) != DecimalError::kOk || l.price <= 0) {
-          batcher_.Abort();
-          return DecodeError::kBadNumber;
-        }
-        batcher_.Add(side == 0 ? Side::kBuy : Side::kSell, l);
-      }
-    }
+    if (!AddLevels(*in)) return DecodeError::kBadNumber;
     batcher_.Commit(sink, Clock().NowNanos());
     last_u_[in->id] = last_update_id;
     return DecodeError::kOk;
@@ -243,17 +233,7 @@ class Semantics {
         if (f.U != last + 1) return DecodeError::kSequence;
         batcher_.Begin(Venue::kBinance, in->id, f.u, static_cast<int64_t>(f.E) * 1'000'000, recv_ns,
                        false);
-        for (int side = 0; side < 2; ++side) {
-          for (const RawLevel& r : side == 0 ? bids_ : asks_) {
-            PriceLevel l;
-            if (ParseScaled(r.price, in->price_scale, &l.price) != DecimalError::kOk ||
-                ParseScaled(r.size, in->size_scale, &l.size) != DecimalError::kOk || l.price <= 0) {
-              batcher_.Abort();
-              return DecodeError::kBadNumber;
-            }
-            batcher_.Add(side == 0 ? Side::kBuy : Side::kSell, l);
-          }
-        }
+        if (!AddLevels(*in)) return DecodeError::kBadNumber;
         batcher_.Commit(sink, Clock().NowNanos());
         last = f.u;
         return DecodeError::kOk;
@@ -297,6 +277,23 @@ class Semantics {
   }
 
  private:
+  // bids() then asks() into the batcher at the instrument's scales; on a bad number the batch is
+  // aborted and false returned.
+  bool AddLevels(const FeedInstrument& in) {
+    for (int side = 0; side < 2; ++side) {
+      for (const RawLevel& r : side == 0 ? bids_ : asks_) {
+        PriceLevel l;
+        if (ParseScaled(r.price, in.price_scale, &l.price) != DecimalError::kOk ||
+            ParseScaled(r.size, in.size_scale, &l.size) != DecimalError::kOk || l.price <= 0) {
+          batcher_.Abort();
+          return false;
+        }
+        batcher_.Add(side == 0 ? Side::kBuy : Side::kSell, l);
+      }
+    }
+    return true;
+  }
+
   const SymbolTable& table_;
   LevelBatcher batcher_;
   std::vector<uint64_t> last_u_;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../../common/decoder_agreement.h"
 #include "binance_test_util.h"
 #include "gtest/gtest.h"
 #include "nzeza/book/order_book.h"
@@ -510,23 +511,8 @@ class SnapshotFastAndGeneral {
     Padded p(body, fill);
     const DecodeError ea = fast_->OnSnapshot(id, p.data(), p.size(), 5, a);
     const DecodeError eb = general_->OnSnapshot(id, p.data(), p.size(), 5, b);
-    const std::string shown(body.substr(0, 100));
-    EXPECT_EQ(ea, eb) << shown;
-    EXPECT_STREQ(fast_->last_error_where(), general_->last_error_where()) << shown;
-    EXPECT_EQ(a.events.size(), b.events.size()) << shown;
-    for (size_t i = 0; i < a.events.size() && i < b.events.size(); ++i) {
-      EXPECT_TRUE(SameMarketData(a.events[i], b.events[i])) << "event " << i << " of " << shown;
-    }
-    const FeedCounters& ca = fast_->counters();
-    const FeedCounters& cb = general_->counters();
-    EXPECT_EQ(std::memcmp(&ca, &cb, sizeof(FeedCounters)), 0) << shown;
-    const std::vector<FeedAction> xa = PopAll(*fast_), xb = PopAll(*general_);
-    EXPECT_EQ(xa.size(), xb.size()) << shown;
-    for (size_t i = 0; i < xa.size() && i < xb.size(); ++i) {
-      EXPECT_EQ(xa[i].type, xb[i].type) << shown;
-      EXPECT_EQ(xa[i].instrument, xb[i].instrument) << shown;
-    }
-    data_events_ += ea == DecodeError::kOk ? a.events.size() : 0;
+    testing::ExpectSameOutcome(*fast_, *general_, ea, eb, a.events, b.events,
+                               std::string(body.substr(0, 100)));
     return ea;
   }
   uint64_t scanned() const { return GetBinanceDecoderStats(*fast_)->fast_snapshots; }
@@ -534,7 +520,6 @@ class SnapshotFastAndGeneral {
 
  private:
   std::unique_ptr<FeedDecoder> fast_, general_;
-  size_t data_events_ = 0;
 };
 
 InstrumentId IdOfSymbol(const std::string& symbol) {
@@ -598,24 +583,8 @@ TEST(BinanceSnapshotScanner, AgreesWithTheGeneralPathOnTheRecordingAndVariants) 
   static constexpr char kBytes[] = "\"[]{},: \n0123456789.-eE\\u\x01\xff";
   int taken = 0;
   for (int round = 0; round < 1500 && !::testing::Test::HasFailure(); ++round) {
-    std::string f = nkn;
-    for (int e = 0, n = 1 + static_cast<int>(rng() % 3); e < n; ++e) {
-      const size_t at = rng() % 3 == 0 ? rng() % f.size() : rng() % std::min<size_t>(f.size(), 120);
-      const bool digit = rng() % 2 == 0;  // half the edits: a digit for a digit, often valid
-      const char c =
-          digit ? static_cast<char>('0' + rng() % 10) : kBytes[rng() % (sizeof(kBytes) - 1)];
-      switch (digit ? 0 : rng() % 3) {
-        case 0:
-          f[at] = c;
-          break;
-        case 1:
-          f.insert(f.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          f.erase(at, 1);
-          break;
-      }
-    }
+    const std::string f =
+        testing::Damaged(nkn, rng, std::string_view(kBytes, sizeof(kBytes) - 1), 120, true);
     const uint64_t before = d.scanned();
     taken += d.Feed(kNkn, f, "9\"}"[rng() % 3]) == DecodeError::kOk && d.scanned() > before;
   }

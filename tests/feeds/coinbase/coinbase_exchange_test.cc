@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "../../common/counting_allocator.h"
+#include "../../common/decoder_agreement.h"
 #include "coinbase_test_util.h"
 #include "nzeza/book/order_book.h"
 #include "nzeza/feeds/coinbase/decoder.h"
@@ -547,22 +548,8 @@ class FastAndGeneral {
     VectorSink a, b;
     const DecodeError ea = testing::Feed(*fast_, m, a, 1, fill);
     const DecodeError eb = testing::Feed(*general_, m, b, 1, fill);
-    const std::string shown(m.substr(0, 120));
-    EXPECT_EQ(ea, eb) << shown;
-    EXPECT_STREQ(fast_->last_error_where(), general_->last_error_where()) << shown;
-    EXPECT_EQ(a.events.size(), b.events.size()) << shown;
-    for (size_t i = 0; i < a.events.size() && i < b.events.size(); ++i) {
-      EXPECT_TRUE(SameMarketData(a.events[i], b.events[i])) << "event " << i << " of " << shown;
-    }
-    const FeedCounters& ca = fast_->counters();
-    const FeedCounters& cb = general_->counters();
-    EXPECT_EQ(std::memcmp(&ca, &cb, sizeof(FeedCounters)), 0) << shown;
-    const std::vector<FeedAction> aa = Actions(*fast_), ab = Actions(*general_);
-    EXPECT_EQ(aa.size(), ab.size()) << shown;
-    for (size_t i = 0; i < aa.size() && i < ab.size(); ++i) {
-      EXPECT_EQ(aa[i].type, ab[i].type) << shown;
-      EXPECT_EQ(aa[i].instrument, ab[i].instrument) << shown;
-    }
+    testing::ExpectSameOutcome(*fast_, *general_, ea, eb, a.events, b.events,
+                               std::string(m.substr(0, 120)));
     return a.events;
   }
   uint64_t fast_reads() const { return CoinbaseCountersOf(*fast_)->fast_snapshots; }
@@ -678,24 +665,9 @@ TEST(CoinbaseExchange, FastSnapshotsAgreeWithTheGeneralPathOnDamagedFrames) {
   constexpr int kRounds = 3000;
 #endif
   for (int round = 0; round < kRounds; ++round) {
-    std::string f = frames[rng() % frames.size()];
-    const int edits = 1 + static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits; ++e) {
-      // Mostly near the start or inside the first levels, where the structure is.
-      const size_t at = rng() % 4 == 0 ? rng() % f.size() : rng() % std::min<size_t>(f.size(), 200);
-      const char c = kBytes[rng() % (sizeof(kBytes) - 1)];
-      switch (rng() % 3) {
-        case 0:
-          f[at] = c;
-          break;
-        case 1:
-          f.insert(f.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          f.erase(at, 1);
-          break;
-      }
-    }
+    const std::string f =
+        testing::Damaged(frames[rng() % frames.size()], rng,
+                         std::string_view(kBytes, sizeof(kBytes) - 1), 200, false);
     const std::vector<MdEvent> ev = d.Feed(f, "}\"9"[rng() % 3]);
     ok += DataEvents(ev) > 0;
     if (::testing::Test::HasFailure()) break;  // one report, not thousands
