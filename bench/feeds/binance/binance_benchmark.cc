@@ -318,25 +318,25 @@ class RapidJsonDecoder {
   Semantics& semantics() { return sem_; }
 
   DecodeError OnMessage(const char* data, size_t size, int64_t recv_ns, MdSink& sink) {
-    rapidjson::MemoryPoolAllocator<> values(value_buf_.get(), kValueBuf);
-    rapidjson::MemoryPoolAllocator<> stack(parse_buf_.get(), kParseBuf);
-    Doc doc(&values, kParseBuf, &stack);
-    doc.Parse(data, size);
-    if (doc.HasParseError() || !doc.IsObject()) return DecodeError::kMalformedJson;
-    Fields f;
-    sem_.bids().clear();
-    sem_.asks().clear();
-    Visit(doc, f);
-    return sem_.Finish(f, recv_ns, sink);
+    return Parsed(data, size, [&](const auto& doc, Fields& f) {
+      Visit(doc, f);
+      return sem_.Finish(f, recv_ns, sink);
+    });
+  }
+
+  DecodeError OnSnapshot(InstrumentId id, const char* data, size_t size, int64_t recv_ns,
+                         MdSink& sink) {
+    return Parsed(data, size,
+                  [&](const auto& doc, Fields& f) { return Snapshot(doc, f, id, recv_ns, sink); });
   }
 
  private:
   static constexpr size_t kValueBuf = 1 << 21;  // a 5,000-level snapshot fits
   static constexpr size_t kParseBuf = 1 << 12;
 
- public:
-  DecodeError OnSnapshot(InstrumentId id, const char* data, size_t size, int64_t recv_ns,
-                         MdSink& sink) {
+  // Parses into the reused pools and hands the document (an object) on with the levels cleared.
+  template <typename Then>
+  DecodeError Parsed(const char* data, size_t size, Then&& then) {
     rapidjson::MemoryPoolAllocator<> values(value_buf_.get(), kValueBuf);
     rapidjson::MemoryPoolAllocator<> stack(parse_buf_.get(), kParseBuf);
     Doc doc(&values, kParseBuf, &stack);
@@ -345,6 +345,11 @@ class RapidJsonDecoder {
     Fields f;
     sem_.bids().clear();
     sem_.asks().clear();
+    return then(doc, f);
+  }
+
+  template <typename D>
+  DecodeError Snapshot(const D& doc, Fields& f, InstrumentId id, int64_t recv_ns, MdSink& sink) {
     auto id_it = doc.FindMember("lastUpdateId");
     auto b = doc.FindMember("bids");
     auto a = doc.FindMember("asks");
