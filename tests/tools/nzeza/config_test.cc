@@ -166,6 +166,8 @@ park_timeout_us = 500
 listen = "127.0.0.1"
 port = 9100
 max_request_bytes = 4096
+token_file = "/run/nzeza/ops-token"
+kill_without_token = true
 
 [log]
 level = "debug"
@@ -301,6 +303,9 @@ TEST(Config, FullFileFillsEverySection) {
   EXPECT_EQ(c->ops.listen, "127.0.0.1");
   EXPECT_EQ(c->ops.port, 9100);
   EXPECT_EQ(c->ops.max_request_bytes, 4096u);
+  EXPECT_EQ(c->ops.token_file, "/run/nzeza/ops-token");
+  EXPECT_EQ(c->ops.token_env, "");
+  EXPECT_TRUE(c->ops.kill_without_token);
   EXPECT_EQ(c->log.level, LogLevel::kDebug);
   EXPECT_EQ(c->log.file, "/tmp/nzeza.log");
   EXPECT_EQ(c->log.queue_capacity, 4096u);
@@ -356,6 +361,10 @@ TEST(Config, EmptyFileIsTheDefault) {
   EXPECT_TRUE(c->risk.Validate().ok());
   ASSERT_EQ(c->workers.size(), d.workers.size());
   EXPECT_TRUE(MakeStrategy(MakeStrategyConfig(*c, 0, 1)).ok());
+  EXPECT_EQ(c->ops.port, 9464);
+  EXPECT_EQ(c->ops.token_file, "nzeza-ops-token");
+  EXPECT_EQ(c->ops.token_env, "");
+  EXPECT_FALSE(c->ops.kill_without_token);
 }
 
 TEST(Config, DefaultConfigIsValid) {
@@ -726,6 +735,40 @@ TEST(ConfigErrors, OpsMustBeLoopback) {
         Load("[ops]\nlisten = \"" + std::string(ok) + "\"\nport = 0\n");
     EXPECT_TRUE(c.ok()) << ok << ": " << c.status();
   }
+}
+
+TEST(Config, OpsTokenFromTheEnvironment) {
+  absl::StatusOr<EngineConfig> c = Load("[ops]\ntoken_env = \"NZEZA_OPS_TOKEN\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->ops.token_env, "NZEZA_OPS_TOKEN");
+  EXPECT_EQ(c->ops.token_file, "nzeza-ops-token");  // kept, but token_env wins
+  EXPECT_FALSE(c->ops.kill_without_token);
+}
+
+TEST(ConfigErrors, OpsToken) {
+  NZ_EXPECT_HAS(Error("[ops]\ntoken_file = \"\"\n"),
+                "test.toml:2: ops.token_file: must not be empty");
+  NZ_EXPECT_HAS(Error("[ops]\ntoken_file = 3\n"),
+                "ops.token_file: expected a string, got an integer");
+  NZ_EXPECT_HAS(Error("[ops]\ntoken_env = \"1BAD-NAME\"\n"),
+                "ops.token_env: \"1BAD-NAME\" is not an environment variable name");
+  NZ_EXPECT_HAS(Error("[ops]\ntoken_env = true\n"),
+                "ops.token_env: expected a string, got a boolean");
+  NZ_EXPECT_HAS(Error("[ops]\ntoken_file = \"/p\"\ntoken_env = \"NZEZA_OPS_TOKEN\"\n"),
+                "test.toml:3: ops.token_env: set either token_file or token_env, not both");
+  NZ_EXPECT_HAS(Error("[ops]\nkill_without_token = \"yes\"\n"),
+                "ops.kill_without_token: expected true or false, got a string");
+  NZ_EXPECT_HAS(Error("[ops]\nkill_without_token = 1\n"),
+                "ops.kill_without_token: expected true or false, got an integer");
+  NZ_EXPECT_HAS(Error("[ops]\ntokn_file = \"/p\"\n"),
+                "ops.tokn_file: unknown key (did you mean \"token_file\"?)");
+  NZ_EXPECT_HAS(Error("[ops]\nkill_without_tokens = true\n"),
+                "ops.kill_without_tokens: unknown key (did you mean \"kill_without_token\"?)");
+  // A token pasted into the file is refused, and not echoed.
+  const std::string pasted = Error("[ops]\ntoken = \"s3cr3t-0123456789abcdef\"\n");
+  NZ_EXPECT_HAS(pasted, "ops.token: the token is never read from the configuration file");
+  NZ_EXPECT_LACKS(pasted, "s3cr3t");
+  NZ_EXPECT_LACKS(pasted, "unknown key");
 }
 
 TEST(ConfigErrors, VenueAndCredentials) {

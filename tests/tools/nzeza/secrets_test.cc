@@ -1,13 +1,17 @@
 #include "nzeza/app/secrets.h"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
+
+#include "nzeza/app/ops_token.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -205,6 +209,193 @@ TEST(Credentials, InsecureKeyFileRefused) {
   ASSERT_FALSE(cred.ok());
   EXPECT_EQ(cred.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(std::string(cred.status().message()).find("PRIVATE KEY"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operations endpoint's token (ops_token.h).
+
+// A fresh temporary directory; every file in it is removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    char dir[] = "/tmp/nzeza_ops_token_test_XXXXXX";
+    path_ = mkdtemp(dir);
+  }
+  ~TempDir() {
+    for (const std::string& name : Names()) unlink((path_ + "/" + name).c_str());
+    rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  std::set<std::string> Names() const {
+    std::set<std::string> out;
+    if (DIR* d = opendir(path_.c_str())) {
+      while (dirent* e = readdir(d)) {
+        const std::string n = e->d_name;
+        if (n != "." && n != "..") out.insert(n);
+      }
+      closedir(d);
+    }
+    return out;
+  }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+constexpr std::string_view kOpsToken = "ops-token-5f0c9a7e2d41b8e3";
+
+TEST(OpsToken, FromTheEnvironment) {
+  setenv("NZEZA_TEST_OPS_TOKEN", std::string(kOpsToken).c_str(), 1);
+  TempDir d;
+  // token_env wins over token_file, and then no file is created.
+  absl::StatusOr<OpsToken> t = LoadOrCreateOpsToken(
+      OpsConfig{.token_file = d.path() + "/ops-token", .token_env = "NZEZA_TEST_OPS_TOKEN"});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->token.Reveal(), kOpsToken);
+  EXPECT_EQ(t->source, "environment variable NZEZA_TEST_OPS_TOKEN");
+  EXPECT_EQ(t->path, "");
+  EXPECT_FALSE(t->created);
+  EXPECT_TRUE(d.Names().empty());
+
+  setenv("NZEZA_TEST_OPS_TOKEN", "short", 1);
+  absl::StatusOr<OpsToken> weak =
+      LoadOrCreateOpsToken(OpsConfig{.token_env = "NZEZA_TEST_OPS_TOKEN"});
+  ASSERT_FALSE(weak.ok());
+  EXPECT_EQ(weak.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(weak.status().message())
+                .find("ops.token_env: environment variable NZEZA_TEST_OPS_TOKEN"),
+            std::string::npos)
+      << weak.status();
+  EXPECT_EQ(std::string(weak.status().message()).find("short"), std::string::npos);
+
+  unsetenv("NZEZA_TEST_OPS_TOKEN");
+  absl::StatusOr<OpsToken> missing =
+      LoadOrCreateOpsToken(OpsConfig{.token_env = "NZEZA_TEST_OPS_TOKEN"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(std::string(missing.status().message()),
+            "ops.token_env: environment variable NZEZA_TEST_OPS_TOKEN is not set");
+}
+
+TEST(OpsToken, FromAPrivateFileWithoutItsLineEnd) {
+  TempFile f(std::string(kOpsToken) + "\n", 0600);
+  absl::StatusOr<OpsToken> t = LoadOrCreateOpsToken(OpsConfig{.token_file = f.path()});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->token.Reveal(), kOpsToken);
+  EXPECT_EQ(t->source, "file " + f.path());
+  EXPECT_EQ(t->path, f.path());
+  EXPECT_FALSE(t->created);
+}
+
+TEST(OpsToken, AReadableFileIsRefusedNotReplaced) {
+  for (mode_t mode : {0644, 0640, 0604}) {
+    TempFile f(kOpsToken, mode);
+    absl::StatusOr<OpsToken> t = LoadOrCreateOpsToken(OpsConfig{.token_file = f.path()});
+    ASSERT_FALSE(t.ok()) << std::oct << mode;
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kPermissionDenied);
+    const std::string msg(t.status().message());
+    EXPECT_EQ(msg.rfind("ops.token_file: ", 0), 0u) << msg;
+    EXPECT_NE(msg.find(f.path()), std::string::npos) << msg;
+    EXPECT_NE(msg.find(absl::StrFormat("mode %04o", mode)), std::string::npos) << msg;
+    EXPECT_NE(msg.find("chmod 600"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find(kOpsToken), std::string::npos) << msg;
+    // Left as it was.
+    struct stat st {};
+    ASSERT_EQ(stat(f.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, mode);
+    EXPECT_EQ(ReadAll(f.path()), kOpsToken);
+  }
+}
+
+TEST(OpsToken, ASymbolicLinkIsRefusedNotFollowed) {
+  TempDir d;
+  const std::string link = d.path() + "/ops-token";
+  ASSERT_EQ(symlink((d.path() + "/elsewhere").c_str(), link.c_str()), 0);  // dangling
+  absl::StatusOr<OpsToken> t = LoadOrCreateOpsToken(OpsConfig{.token_file = link});
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(t.status().message()).find("symbolic link"), std::string::npos);
+  EXPECT_EQ(d.Names(), std::set<std::string>{"ops-token"});  // nothing created through it
+}
+
+TEST(OpsToken, AnInvalidTokenIsRefusedWithoutEchoingIt) {
+  for (std::string bad : {std::string("too-short"), std::string("has a space inside it 123"),
+                          std::string("ctl\x01-character-0123456789")}) {
+    TempFile f(bad, 0600);
+    absl::StatusOr<OpsToken> t = LoadOrCreateOpsToken(OpsConfig{.token_file = f.path()});
+    ASSERT_FALSE(t.ok()) << bad;
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string msg(t.status().message());
+    EXPECT_NE(msg.find("ops.token_file: file " + f.path()), std::string::npos) << msg;
+    EXPECT_EQ(msg.find(bad), std::string::npos) << msg;
+  }
+  TempFile empty("", 0600);
+  EXPECT_FALSE(LoadOrCreateOpsToken(OpsConfig{.token_file = empty.path()}).ok());
+}
+
+TEST(OpsToken, GeneratedIntoAPrivateFileAndReusedNextStart) {
+  TempDir d;
+  const std::string path = d.path() + "/ops-token";
+  const mode_t old_umask = umask(0);  // the file is 0600 whatever the umask
+  absl::StatusOr<OpsToken> first = LoadOrCreateOpsToken(OpsConfig{.token_file = path});
+  umask(old_umask);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->path, path);
+  EXPECT_EQ(first->source, "file " + path);
+  const std::string token(first->token.Reveal());
+  ASSERT_EQ(token.size(), 2 * kGeneratedOpsTokenBytes);
+  EXPECT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos);
+
+  struct stat st {};
+  ASSERT_EQ(lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(st.st_nlink, 1u);  // the temporary name is gone
+  EXPECT_EQ(d.Names(), std::set<std::string>{"ops-token"});
+  EXPECT_EQ(ReadAll(path), token + "\n");
+  // What the secret-file rule accepts, and the next start reuses.
+  absl::StatusOr<Secret> raw = SecretFromFile(path);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  absl::StatusOr<OpsToken> second = LoadOrCreateOpsToken(OpsConfig{.token_file = path});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(second->created);
+  EXPECT_EQ(second->token.Reveal(), token);
+
+  // Another file, another token.
+  absl::StatusOr<OpsToken> other =
+      LoadOrCreateOpsToken(OpsConfig{.token_file = d.path() + "/other"});
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_NE(other->token.Reveal(), token);
+}
+
+TEST(OpsToken, GeneratingNeedsTheDirectory) {
+  TempDir d;
+  const std::string path = d.path() + "/missing/ops-token";
+  absl::StatusOr<OpsToken> t = LoadOrCreateOpsToken(OpsConfig{.token_file = path});
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound);
+  const std::string msg(t.status().message());
+  EXPECT_EQ(msg.rfind("ops.token_file: ", 0), 0u) << msg;
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find(d.path() + "/missing must exist"), std::string::npos) << msg;
+  EXPECT_TRUE(d.Names().empty());
+}
+
+TEST(OpsToken, MatchesOnlyTheSameBytes) {
+  EXPECT_TRUE(OpsTokenMatches(kOpsToken, kOpsToken));
+  EXPECT_FALSE(OpsTokenMatches("ops-token-5f0c9a7e2d41b8e4", kOpsToken));
+  EXPECT_FALSE(OpsTokenMatches("ops-token-5f0c9a7e2d41b8e", kOpsToken));
+  EXPECT_FALSE(OpsTokenMatches("", kOpsToken));
+  EXPECT_FALSE(OpsTokenMatches("", ""));  // no token configured: nothing matches
+  EXPECT_FALSE(OpsTokenMatches("anything", ""));
 }
 
 }  // namespace

@@ -1279,6 +1279,28 @@ class Loader {
     if (s.Int("port", &port, 0, 65535)) o.port = static_cast<uint16_t>(port);
     int64_t max = 0;
     if (s.Int("max_request_bytes", &max, 512, 1 << 20)) o.max_request_bytes = max;
+    const bool file_given = s.String("token_file", &o.token_file, false);
+    if (s.String("token_env", &o.token_env, false) && !ValidEnvName(o.token_env)) {
+      s.Error(s.table()->get("token_env"), "token_env",
+              absl::StrFormat("\"%s\" is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)",
+                              o.token_env));
+    }
+    if (file_given && !o.token_env.empty()) {
+      s.Error(s.table()->get("token_env"), "token_env",
+              "set either token_file or token_env, not both");
+    }
+    s.Bool("kill_without_token", &o.kill_without_token);
+    // A token pasted into the file: refuse it without echoing it.
+    for (std::string_view key : {"token", "bearer_token", "secret"}) {
+      if (s.table() != nullptr) {
+        if (const toml::node* n = s.table()->get(key)) {
+          s.Get(key);  // reported here, not again as unknown
+          s.Error(n, key,
+                  "the token is never read from the configuration file; put it in a file "
+                  "(token_file, mode 0600) or an environment variable (token_env)");
+        }
+      }
+    }
     s.Finish();
   }
 

@@ -178,11 +178,19 @@ struct JournalConfig {
   oms::JournalOptions options{.dir = "nzeza-journal"};
 };
 
-// [ops]
+// [ops]: the operations endpoint. POST /resume (and POST /kill unless kill_without_token) needs
+// "Authorization: Bearer <token>"; where the token comes from is resolved by
+// LoadOrCreateOpsToken (ops_token.h). The token itself never appears in the configuration file.
 struct OpsConfig {
   std::string listen = "127.0.0.1";  // must be a loopback address
   uint16_t port = 9464;              // 0: no operations endpoint
   size_t max_request_bytes = 8192;   // request line + headers + body
+  // A private file (mode 0600 or stricter) holding the token; created with a fresh random
+  // token when it does not exist. Relative to the working directory. Ignored when token_env
+  // is set (giving both is an error).
+  std::string token_file = "nzeza-ops-token";
+  std::string token_env = {};       // or: environment variable holding the token
+  bool kill_without_token = false;  // true: POST /kill needs no token (anyone may stop trading)
 };
 
 // [log]
