@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "nzeza/app/secrets.h"
 #include "prom_parse.h"
 
 namespace nzeza::app {
@@ -80,7 +82,8 @@ class Client {
     Run();
   }
 
-  Reply Send(http::verb method, std::string target, std::string body = "", bool keep_alive = true) {
+  Reply Send(http::verb method, std::string target, std::string body = "", bool keep_alive = true,
+             std::string_view authorization = {}) {
     Reply r;
     if (ec_) {
       r.ec = ec_;
@@ -89,6 +92,10 @@ class Client {
     http::request<http::string_body> req(method, target, 11);
     req.set(http::field::host, "127.0.0.1");
     req.keep_alive(keep_alive);
+    if (!authorization.empty()) {
+      req.set(http::field::authorization,
+              beast::string_view(authorization.data(), authorization.size()));
+    }
     if (!body.empty() || method == http::verb::post) {
       req.body() = std::move(body);
       req.prepare_payload();
@@ -136,11 +143,21 @@ Reply Get(uint16_t port, std::string target) {
   return Client(port).Send(http::verb::get, std::move(target), "", false);
 }
 
+// What the servers under test accept; 32 characters like nothing else in a response.
+constexpr std::string_view kToken = "T0KEN-d1f4e7a9c2b8-ops-test-5e3a";
+
+std::string Bearer(std::string_view token) { return "Bearer " + std::string(token); }
+
+Reply Post(Client& c, std::string target, std::string_view authorization = {},
+           std::string body = "") {
+  return c.Send(http::verb::post, std::move(target), std::move(body), true, authorization);
+}
+
 class OpsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<OpsServer>> s =
-        OpsServer::Start(OpsServerOptions{.listen = "127.0.0.1", .port = 0}, &ops_);
+    absl::StatusOr<std::unique_ptr<OpsServer>> s = OpsServer::Start(
+        OpsServerOptions{.listen = "127.0.0.1", .port = 0, .token = Secret(kToken)}, &ops_);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
     port_ = server_->port();
@@ -206,13 +223,14 @@ TEST_F(OpsServerTest, Status) {
 
 TEST_F(OpsServerTest, KillAndResumeCallTheProvider) {
   Client c(port_);
-  Reply k = c.Send(http::verb::post, "/kill", "manual stop\n");
+  const std::string auth = Bearer(kToken);
+  Reply k = Post(c, "/kill", auth, "manual stop\n");
   EXPECT_EQ(k.status, 200);
   EXPECT_EQ(k.body, "{\"ok\":true,\"action\":\"kill\"}\n");
-  Reply r = c.Send(http::verb::post, "/resume");
+  Reply r = Post(c, "/resume", auth);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "{\"ok\":true,\"action\":\"resume\"}\n");
-  Reply k2 = c.Send(http::verb::post, "/kill");  // no body: reason "ops"
+  Reply k2 = Post(c, "/kill", auth);  // no body: reason "ops"
   EXPECT_EQ(k2.status, 200);
   {
     std::lock_guard<std::mutex> l(ops_.mu);
@@ -222,22 +240,148 @@ TEST_F(OpsServerTest, KillAndResumeCallTheProvider) {
     ops_.resume_result = absl::FailedPreconditionError("loss limit latched: \"max_daily_loss\"");
     ops_.kill_result = absl::InternalError("cancel failed");
   }
-  Reply refused = c.Send(http::verb::post, "/resume");
+  Reply refused = Post(c, "/resume", auth);
   EXPECT_EQ(refused.status, 409);
   EXPECT_EQ(refused.body,
             "{\"ok\":false,\"action\":\"resume\",\"error\":\"loss limit latched: "
             "\\\"max_daily_loss\\\"\"}\n");
-  Reply failed = c.Send(http::verb::post, "/kill", "again");
+  Reply failed = Post(c, "/kill", auth, "again");
   EXPECT_EQ(failed.status, 500);
   std::lock_guard<std::mutex> l(ops_.mu);
   EXPECT_EQ(ops_.last_reason, "again");
+}
+
+TEST_F(OpsServerTest, ResumeWithoutATokenIs401WithAChallenge) {
+  Client c(port_);
+  // No header, another scheme, the scheme alone, a scheme and only spaces: all "missing".
+  for (std::string_view auth :
+       {std::string_view(), std::string_view("Basic dXNlcjpwYXNz"), std::string_view("Bearer"),
+        std::string_view("Bearer    "), std::string_view("Bearerx")}) {
+    Reply r = Post(c, "/resume", auth);
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_EQ(r.status, 401) << auth;
+    EXPECT_EQ(std::string(r.headers[http::field::www_authenticate]).rfind("Bearer", 0), 0u) << auth;
+    EXPECT_EQ(std::string(r.headers[http::field::content_type]), "application/json");
+    EXPECT_EQ(
+        r.body.rfind("{\"ok\":false,\"action\":\"resume\",\"error\":\"missing bearer token", 0), 0u)
+        << r.body;
+  }
+  std::lock_guard<std::mutex> l(ops_.mu);
+  EXPECT_EQ(ops_.resumes, 0);
+}
+
+TEST_F(OpsServerTest, ResumeWithAWrongTokenIs403) {
+  Client c(port_);
+  const std::string token(kToken);
+  for (const std::string& wrong :
+       {std::string("nope"), token.substr(0, token.size() - 1), token + "x",
+        std::string(token.size(), 'a'), absl::AsciiStrToLower(token)}) {
+    Reply r = Post(c, "/resume", Bearer(wrong));
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_EQ(r.status, 403) << wrong;
+    EXPECT_EQ(r.body, "{\"ok\":false,\"action\":\"resume\",\"error\":\"invalid bearer token\"}\n");
+    EXPECT_TRUE(r.headers[http::field::www_authenticate].empty());
+  }
+  std::lock_guard<std::mutex> l(ops_.mu);
+  EXPECT_EQ(ops_.resumes, 0);
+}
+
+TEST_F(OpsServerTest, TheRightTokenResumesWhateverTheSchemeCase) {
+  Client c(port_);
+  for (std::string auth :
+       {Bearer(kToken), "bearer " + std::string(kToken), "BEARER  " + std::string(kToken) + " "}) {
+    Reply r = Post(c, "/resume", auth);
+    EXPECT_EQ(r.status, 200) << auth;
+    EXPECT_EQ(r.body, "{\"ok\":true,\"action\":\"resume\"}\n");
+  }
+  std::lock_guard<std::mutex> l(ops_.mu);
+  EXPECT_EQ(ops_.resumes, 3);
+}
+
+TEST_F(OpsServerTest, KillNeedsTheTokenByDefault) {
+  Client c(port_);
+  Reply missing = Post(c, "/kill", {}, "stop");
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_EQ(missing.body.rfind("{\"ok\":false,\"action\":\"kill\",\"error\":", 0), 0u)
+      << missing.body;
+  EXPECT_EQ(Post(c, "/kill", Bearer("wrong-token-value"), "stop").status, 403);
+  {
+    std::lock_guard<std::mutex> l(ops_.mu);
+    EXPECT_EQ(ops_.kills, 0);
+  }
+  EXPECT_EQ(Post(c, "/kill", Bearer(kToken), "stop").status, 200);
+  std::lock_guard<std::mutex> l(ops_.mu);
+  EXPECT_EQ(ops_.kills, 1);
+  EXPECT_EQ(ops_.last_reason, "stop");
+}
+
+TEST(OpsServerAuth, KillWithoutTokenLetsAnyoneKillButNotResume) {
+  FakeOps ops;
+  absl::StatusOr<std::unique_ptr<OpsServer>> s =
+      OpsServer::Start(OpsServerOptions{.token = Secret(kToken), .kill_without_token = true}, &ops);
+  ASSERT_TRUE(s.ok()) << s.status();
+  Client c((*s)->port());
+  EXPECT_EQ(Post(c, "/kill", {}, "anyone").status, 200);
+  EXPECT_EQ(Post(c, "/kill", Bearer("a-wrong-token-is-ignored")).status, 200);
+  EXPECT_EQ(Post(c, "/resume").status, 401);
+  EXPECT_EQ(Post(c, "/resume", Bearer("a-wrong-token-value")).status, 403);
+  {
+    std::lock_guard<std::mutex> l(ops.mu);
+    EXPECT_EQ(ops.kills, 2);
+    EXPECT_EQ(ops.resumes, 0);
+  }
+  EXPECT_EQ(Post(c, "/resume", Bearer(kToken)).status, 200);
+  std::lock_guard<std::mutex> l(ops.mu);
+  EXPECT_EQ(ops.resumes, 1);
+}
+
+TEST(OpsServerAuth, WithoutATokenNothingIsAccepted) {
+  // Fail closed: a server given no token refuses every token, even an empty-looking one.
+  FakeOps ops;
+  absl::StatusOr<std::unique_ptr<OpsServer>> s = OpsServer::Start(OpsServerOptions{}, &ops);
+  ASSERT_TRUE(s.ok()) << s.status();
+  Client c((*s)->port());
+  EXPECT_EQ(Post(c, "/resume").status, 401);
+  EXPECT_EQ(Post(c, "/resume", Bearer(kToken)).status, 403);
+  EXPECT_EQ(Post(c, "/kill", Bearer(kToken)).status, 403);
+  EXPECT_EQ(Get((*s)->port(), "/health").status, 200);  // the GET routes stay open
+  std::lock_guard<std::mutex> l(ops.mu);
+  EXPECT_EQ(ops.kills, 0);
+  EXPECT_EQ(ops.resumes, 0);
+}
+
+TEST_F(OpsServerTest, TheTokenNeverAppearsInAResponse) {
+  Client c(port_);
+  const std::string token(kToken);
+  std::vector<Reply> replies;
+  for (const std::string& auth : {std::string(), Bearer(kToken), Bearer(token.substr(0, 8)),
+                                  Bearer(token + "!"), "Basic " + token}) {
+    replies.push_back(Post(c, "/resume", auth));
+    replies.push_back(Post(c, "/kill", auth, token));
+    replies.push_back(c.Send(http::verb::get, "/status", "", true, auth));
+    replies.push_back(c.Send(http::verb::get, "/kill", "", true, auth));
+    replies.push_back(c.Send(http::verb::get, "/nope?t=" + token, "", true, auth));
+    replies.push_back(c.Send(http::verb::get, "/metrics", "", true, auth));
+  }
+  {
+    std::lock_guard<std::mutex> l(ops_.mu);
+    ops_.resume_result = absl::FailedPreconditionError("latched");
+  }
+  replies.push_back(Post(c, "/resume", Bearer(kToken)));
+  for (const Reply& r : replies) {
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_EQ(r.body.find(token), std::string::npos) << r.body;
+    for (const auto& f : r.headers) {
+      EXPECT_EQ(std::string(f.value()).find(token), std::string::npos) << f.value();
+    }
+  }
 }
 
 TEST_F(OpsServerTest, KillReasonIsBoundedAndSanitised) {
   Client c(port_);
   std::string reason = "line1\nline2\x01";
   reason += std::string(1000, 'r');
-  EXPECT_EQ(c.Send(http::verb::post, "/kill", reason).status, 200);
+  EXPECT_EQ(Post(c, "/kill", Bearer(kToken), reason).status, 200);
   std::lock_guard<std::mutex> l(ops_.mu);
   EXPECT_EQ(ops_.last_reason.size(), 256u);
   EXPECT_EQ(ops_.last_reason.substr(0, 12), "line1 line2 ");

@@ -8,9 +8,12 @@
 #include <exception>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "nzeza/app/ops_token.h"
 #include "nzeza/app/summary.h"
 #include "nzeza/core/cpu.h"
 
@@ -23,6 +26,29 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr size_t kMaxReasonBytes = 256;
+constexpr std::string_view kChallenge = "Bearer realm=\"nzeza-ops\"";
+
+enum class Auth { kOk, kMissing, kInvalid };
+
+// Checks "Authorization: Bearer <token>" against `expected`. Another scheme, or none, counts as
+// missing (the client did not try this scheme); only a presented bearer token can be invalid.
+Auth Authorize(const http::request<http::string_body>& req, std::string_view expected) {
+  const auto it = req.find(http::field::authorization);
+  if (it == req.end()) return Auth::kMissing;
+  std::string_view v(it->value().data(), it->value().size());
+  constexpr std::string_view kScheme = "bearer";
+  if (v.size() <= kScheme.size() ||
+      !absl::EqualsIgnoreCase(absl::string_view(v.data(), kScheme.size()),
+                              absl::string_view(kScheme.data(), kScheme.size())) ||
+      (v[kScheme.size()] != ' ' && v[kScheme.size()] != '\t')) {
+    return Auth::kMissing;
+  }
+  v.remove_prefix(kScheme.size());
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  if (v.empty()) return Auth::kMissing;
+  return OpsTokenMatches(v, expected) ? Auth::kOk : Auth::kInvalid;
+}
 
 }  // namespace
 
@@ -135,6 +161,23 @@ class OpsSession : public std::enable_shared_from_this<OpsSession> {
       if (target == "/kill" || target == "/resume") {
         if (method != http::verb::post) return method_not_allowed("POST");
         const bool kill = target == "/kill";
+        const std::string_view action = kill ? "kill" : "resume";
+        if (!kill || !server_->options.kill_without_token) {
+          const Auth auth = Authorize(req, server_->options.token.Reveal());
+          if (auth != Auth::kOk) {
+            const bool missing = auth == Auth::kMissing;
+            std::string body =
+                absl::StrFormat("{\"ok\":false,\"action\":\"%s\",\"error\":", action);
+            AppendJsonString(&body, missing ? "missing bearer token: send the header "
+                                              "\"Authorization: Bearer <token>\" with the "
+                                              "engine's operations token (ops.token_file)"
+                                            : "invalid bearer token");
+            body.append("}\n");
+            return Respond(missing ? http::status::unauthorized : http::status::forbidden,
+                           std::move(body), "application/json", version, close, {}, false,
+                           missing ? kChallenge : std::string_view());
+          }
+        }
         absl::Status s;
         if (kill) {
           std::string reason = req.body().substr(0, kMaxReasonBytes);
@@ -146,8 +189,8 @@ class OpsSession : public std::enable_shared_from_this<OpsSession> {
         } else {
           s = p->Resume();
         }
-        std::string body = absl::StrFormat("{\"ok\":%s,\"action\":\"%s\"",
-                                           s.ok() ? "true" : "false", kill ? "kill" : "resume");
+        std::string body =
+            absl::StrFormat("{\"ok\":%s,\"action\":\"%s\"", s.ok() ? "true" : "false", action);
         http::status code = http::status::ok;
         if (!s.ok()) {
           body.append(",\"error\":");
@@ -170,7 +213,8 @@ class OpsSession : public std::enable_shared_from_this<OpsSession> {
   }
 
   void Respond(http::status status, std::string body, std::string_view type, unsigned version,
-               bool close, std::string_view allow = {}, bool head = false) {
+               bool close, std::string_view allow = {}, bool head = false,
+               std::string_view www_authenticate = {}) {
     server_->requests.fetch_add(1, std::memory_order_relaxed);
     res_ = {};
     res_.version(version);
@@ -180,6 +224,10 @@ class OpsSession : public std::enable_shared_from_this<OpsSession> {
     res_.set(http::field::cache_control, "no-store");
     if (!allow.empty())
       res_.set(http::field::allow, beast::string_view(allow.data(), allow.size()));
+    if (!www_authenticate.empty()) {
+      res_.set(http::field::www_authenticate,
+               beast::string_view(www_authenticate.data(), www_authenticate.size()));
+    }
     const size_t length = body.size();
     if (!head) res_.body() = std::move(body);
     res_.content_length(length);
@@ -225,7 +273,7 @@ OpsServer::OpsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 OpsServer::~OpsServer() { Stop(); }
 
-absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(const OpsServerOptions& options,
+absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(OpsServerOptions options,
                                                             OpsProvider* provider) {
   if (provider == nullptr) return absl::InvalidArgumentError("ops server needs a provider");
   const std::string host = options.listen == "localhost" ? "127.0.0.1" : options.listen;
@@ -242,12 +290,13 @@ absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(const OpsServerOptio
         options.listen));
   }
   auto impl = std::make_unique<Impl>();
-  impl->options = options;
+  const uint16_t port = options.port;
+  impl->options = std::move(options);
   impl->provider = provider;
-  const tcp::endpoint endpoint(address, options.port);
+  const tcp::endpoint endpoint(address, port);
   auto fail = [&](std::string_view what) {
-    return absl::UnavailableError(absl::StrFormat("ops server: cannot %s %s port %d: %s", what,
-                                                  host, options.port, ec.message()));
+    return absl::UnavailableError(
+        absl::StrFormat("ops server: cannot %s %s port %d: %s", what, host, port, ec.message()));
   };
   if (impl->acceptor.open(endpoint.protocol(), ec); ec) return fail("open a socket for");
   if (impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec); ec) {
