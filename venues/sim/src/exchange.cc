@@ -25,6 +25,24 @@
 //   refused with INVALID_LIMIT_PRICE_POST_ONLY. Self-matching is allowed (no STP).
 // - Rate limit: per key, a sliding one-second window over admitted requests; the request that
 //   would be the (limit + 1)th inside the window is HTTP 429 and not counted. 0 disables it.
+// - Cursors (List Orders, List Fills): the position in the account's append-only history where
+//   the next page starts (newest first), so orders and fills that arrive between pages never
+//   shift a page. List Accounts' cursor is the index of the next wallet. `limit` is capped at
+//   1000 (orders, fills) and 250 (accounts, default 49), as the venue documents.
+// - List Accounts: one wallet per currency the products name (base, then quote, product by
+//   product). A currency starts at the key's base_balance if it is some product's base currency,
+//   else at its quote_balance (once, although order entry keeps one wallet per product, see
+//   Balances), plus what every product's fills changed it by (positions, notionals, fees), at
+//   the largest scale any product uses for it. `hold` is what open orders reserve, exactly as
+//   order entry counts it: a buy's limit x leaves plus the larger fee (in quote), a sell's leaves
+//   (in base); available_balance = balance - hold.
+// - Product book: `limit` levels per side (default: all), aggregated by price; mid_market is
+//   exact (one more decimal than prices), spread_bps is truncated to 12 decimals; both empty
+//   while a side is empty. best_bid_ask without product_ids lists every product.
+// - Faults (ExchangeFaults): withhold_* and error_after_accept are applied after the request was
+//   executed, so the order (or cancel) happened whatever the client hears; a foreign order goes
+//   through order entry with no injected fault. While the user channel is down its updates are
+//   dropped (a reconnecting client learns what happened from REST), not held back.
 // - Model time: the first Advance() starts the model clock; steps are taken at start +
 //   k x model_step_ns; at most kMaxStepsPerAdvance per call (a caller away longer skips time:
 //   the mid does not move over the gap).
@@ -111,6 +129,7 @@ struct Order {
   OrderStatus status = OrderStatus::kOpen;
   int64_t created_ns = 0;
   int64_t last_fill_ns = 0;
+  int64_t list_visible_ns = 0;  // ExchangeFaults::list_lag_ms: hidden from List Orders until then
   std::string cancel_reason;
 
   int64_t leaves() const { return status == OrderStatus::kOpen ? size - filled : 0; }
@@ -185,6 +204,8 @@ class WsSessionImpl final : public WsSession {
   ~WsSessionImpl() override;
   void OnClientText(std::string_view frame, int64_t now_unix_ns) override;
   void Drain(int64_t now_unix_ns, std::vector<std::string>* out) override;
+  std::string_view user_key() const override;
+  bool close_requested() const override { return close_requested_; }
 
   void Push(const std::shared_ptr<const std::string>& head,
             const std::shared_ptr<const std::string>& tail);
@@ -200,6 +221,7 @@ class WsSessionImpl final : public WsSession {
   uint64_t heartbeat_counter_ = 0;
   int32_t user_account_ = -1;       // >= 0: subscribed to `user` as this account
   std::set<size_t> user_products_;  // empty: all
+  bool close_requested_ = false;
   od::parser parser_;
 };
 
@@ -387,7 +409,10 @@ class ExchangeImpl final : public Exchange {
                        std::string_view authorization, std::string_view body,
                        int64_t now_unix_ns) override;
   std::unique_ptr<WsSession> OpenSession() override;
-  void SetFaults(const ExchangeFaults& faults) override { faults_ = faults; }
+  void SetFaults(const ExchangeFaults& faults) override;
+  ExchangeFaults faults() const override { return faults_; }
+  absl::StatusOr<ForeignOrder> PlaceForeignOrder(std::string_view key_name,
+                                                 int64_t now_unix_ns) override;
   AccountView Account(std::string_view key_name) const override;
   int TradeThroughOpenOrders(std::string_view key_name, int64_t now_unix_ns) override;
   const SimConfig& config() const override { return config_; }
@@ -399,6 +424,9 @@ class ExchangeImpl final : public Exchange {
     sessions_.erase(std::remove(sessions_.begin(), sessions_.end(), s), sessions_.end());
   }
   void OnSessionText(WsSessionImpl* s, std::string_view frame, int64_t now);
+  std::string_view KeyName(int32_t account) const {
+    return accounts_[static_cast<size_t>(account)].key_name;
+  }
   void Heartbeat(WsSessionImpl* s, int64_t now, std::vector<std::string>* out);
 
  private:
@@ -429,13 +457,24 @@ class ExchangeImpl final : public Exchange {
   int64_t AvailableBase(const struct Account& a, size_t pi) const;
   int64_t BuyHold(const Order& o) const;
 
-  // REST.
-  RestReply CreateOrder(int32_t account, std::string_view body, int64_t now);
+  // True while the user channel is down for this account (ExchangeFaults::user_down_*).
+  bool UserDown(int32_t account, int64_t now) const {
+    return now < faults_.user_down_until_ns &&
+           (faults_.user_down_key.empty() ||
+            faults_.user_down_key == accounts_[static_cast<size_t>(account)].key_name);
+  }
+
+  // REST. `injectable`: the reject faults apply (not for PlaceForeignOrder).
+  RestReply CreateOrder(int32_t account, std::string_view body, int64_t now, bool injectable);
   RestReply CancelOrders(int32_t account, std::string_view body, int64_t now);
-  RestReply ListOrders(int32_t account, const Query& q);
+  RestReply ListOrders(int32_t account, const Query& q, int64_t now);
   RestReply ListFills(int32_t account, const Query& q);
   RestReply GetOrder(int32_t account, std::string_view order_id);
   RestReply GetProduct(std::string_view product_id);
+  RestReply ListAccounts(int32_t account, const Query& q, int64_t now);
+  RestReply ProductBook(const Query& q, int64_t now);
+  RestReply BestBidAsk(const Query& q, int64_t now);
+  void AppendPricebook(std::string* out, size_t pi, size_t max_levels, int64_t now) const;
   void AppendOrderConfig(std::string* out, const Order& o) const;
   void AppendRestOrder(std::string* out, const Order& o) const;
   void AppendUserOrder(std::string* out, const Order& o) const;
@@ -459,6 +498,8 @@ class ExchangeImpl final : public Exchange {
   absl::flat_hash_map<uint64_t, size_t> by_id_;  // book id -> orders_ index
   absl::flat_hash_map<std::string, size_t> by_order_id_;
   std::vector<WsSessionImpl*> sessions_;
+  int64_t foreign_orders_ = 0;  // PlaceForeignOrder's "manual-<n>" counter
+  bool any_lagged_ = false;     // some order has list_visible_ns set
   uint64_t next_id_ = 1;
   SplitMix64 id_rng_{0};
   bool started_ = false;
@@ -863,6 +904,10 @@ void ExchangeImpl::Publish(int64_t now) {
   for (size_t ai = 0; ai < accounts_.size(); ++ai) {
     struct Account& a = accounts_[ai];
     if (a.pending.empty()) continue;
+    if (UserDown(static_cast<int32_t>(ai), now)) {
+      a.pending.clear();  // the user channel is down: dropped, not delayed
+      continue;
+    }
     for (WsSessionImpl* s : sessions_) {
       if (s->user_account_ != static_cast<int32_t>(ai)) continue;
       std::string tail = ",\"events\":[{\"type\":\"update\",\"orders\":[";
@@ -1015,7 +1060,8 @@ RestReply CreateFailure(std::string_view error, std::string_view preview,
   return r;
 }
 
-RestReply ExchangeImpl::CreateOrder(int32_t account, std::string_view body, int64_t now) {
+RestReply ExchangeImpl::CreateOrder(int32_t account, std::string_view body, int64_t now,
+                                    bool injectable) {
   CreateRequest req;
   std::string why;
   if (!ParseCreate(parser_, body, &req, &why)) return BadRequest(why);
@@ -1045,10 +1091,10 @@ RestReply ExchangeImpl::CreateOrder(int32_t account, std::string_view body, int6
     return r;
   }
 
-  ++create_requests_;
+  if (injectable) ++create_requests_;
   const bool recurring_reject =
-      faults_.reject_every_n > 0 && create_requests_ % faults_.reject_every_n == 0;
-  if (faults_.reject_next_orders > 0 || recurring_reject) {
+      injectable && faults_.reject_every_n > 0 && create_requests_ % faults_.reject_every_n == 0;
+  if ((injectable && faults_.reject_next_orders > 0) || recurring_reject) {
     if (faults_.reject_next_orders > 0) --faults_.reject_next_orders;
     return CreateFailure("INSUFFICIENT_FUND", "PREVIEW_INSUFFICIENT_FUND",
                          "Insufficient balance in source account (injected fault)");
@@ -1210,6 +1256,8 @@ RestReply ExchangeImpl::CreateOrder(int32_t account, std::string_view body, int6
   }
 
   // Accepted.
+  o.list_visible_ns = faults_.list_lag_ms > 0 ? now + faults_.list_lag_ms * 1'000'000 : 0;
+  any_lagged_ = any_lagged_ || o.list_visible_ns > 0;
   o.id = next_id_++;
   o.order_id = UuidFromBits(id_rng_.Next(), id_rng_.Next());
   const size_t oi = orders_.size();
@@ -1318,7 +1366,35 @@ RestReply ExchangeImpl::CancelOrders(int32_t account, std::string_view body, int
   return r;
 }
 
-RestReply ExchangeImpl::ListOrders(int32_t account, const Query& q) {
+// A page position: the index (in an append-only history) below which the next page starts,
+// newest first. Absent or empty: the newest end. Errors: not a number, or past the end.
+bool ParseCursor(const Query& q, size_t end, size_t* start) {
+  *start = end;
+  for (const std::string& s : QueryValues(q, "cursor")) {
+    int64_t v = 0;
+    if (ParseDecimal(s.data(), s.size(), 0, Signedness::kUnsigned, &v) != DecimalError::kOk ||
+        v < 0 || static_cast<uint64_t>(v) > end) {
+      return false;
+    }
+    *start = static_cast<size_t>(v);
+  }
+  return true;
+}
+
+// `limit`: a positive integer (default `def`), at most `max`.
+bool ParseLimit(const Query& q, int64_t def, int64_t max, int64_t* limit) {
+  *limit = def;
+  for (const std::string& s : QueryValues(q, "limit")) {
+    if (ParseDecimal(s.data(), s.size(), 0, Signedness::kUnsigned, limit) != DecimalError::kOk ||
+        *limit <= 0) {
+      return false;
+    }
+    *limit = std::min(*limit, max);
+  }
+  return true;
+}
+
+RestReply ExchangeImpl::ListOrders(int32_t account, const Query& q, int64_t now) {
   const struct Account& a = accounts_[static_cast<size_t>(account)];
   std::vector<std::string> statuses = QueryValues(q, "order_status");
   std::vector<std::string> product_ids = QueryValues(q, "product_ids");
@@ -1330,19 +1406,20 @@ RestReply ExchangeImpl::ListOrders(int32_t account, const Query& q) {
     }
   }
   std::vector<std::string> order_ids = QueryValues(q, "order_ids");
-  int64_t limit = 1000;
-  for (const std::string& s : QueryValues(q, "limit")) {
-    if (ParseDecimal(s.data(), s.size(), 0, Signedness::kUnsigned, &limit) != DecimalError::kOk ||
-        limit <= 0) {
-      return BadRequest("limit: expected a positive integer");
-    }
+  int64_t limit = 0;
+  if (!ParseLimit(q, 1000, 1000, &limit)) return BadRequest("limit: expected a positive integer");
+  size_t start = 0;
+  if (!ParseCursor(q, a.orders.size(), &start)) {
+    return BadRequest("cursor: not a cursor this venue returned");
   }
   std::string out = "{\"orders\":[";
   int64_t n = 0;
   bool has_next = false;
+  size_t next = 0;
   // Newest first, as the venue lists them.
-  for (size_t i = a.orders.size(); i-- > 0;) {
+  for (size_t i = start; i-- > 0;) {
     const Order& o = orders_[a.orders[i]];
+    if (now < o.list_visible_ns) continue;  // not indexed yet (list_lag)
     if (!statuses.empty() &&
         std::find(statuses.begin(), statuses.end(), StatusName(o.status)) == statuses.end()) {
       continue;
@@ -1358,14 +1435,15 @@ RestReply ExchangeImpl::ListOrders(int32_t account, const Query& q) {
     }
     if (n == limit) {
       has_next = true;
+      next = i + 1;
       break;
     }
     if (n > 0) out += ',';
     AppendRestOrder(&out, o);
     ++n;
   }
-  Append(&out, "],\"sequence\":\"0\",\"has_next\":", has_next ? "true" : "false",
-         ",\"cursor\":\"\"}");
+  Append(&out, "],\"sequence\":\"0\",\"has_next\":", has_next ? "true" : "false", ",\"cursor\":\"",
+         has_next ? Cat(next) : std::string(), "\"}");
   RestReply r;
   r.body = std::move(out);
   return r;
@@ -1386,23 +1464,16 @@ RestReply ExchangeImpl::ListFills(int32_t account, const Query& q) {
   for (const std::string& s : QueryValues(q, "end_sequence_timestamp")) {
     if (!ParseRfc3339(s, &end_ns)) return BadRequest("end_sequence_timestamp: expected RFC 3339");
   }
-  int64_t limit = 1000;
-  for (const std::string& s : QueryValues(q, "limit")) {
-    if (ParseDecimal(s.data(), s.size(), 0, Signedness::kUnsigned, &limit) != DecimalError::kOk ||
-        limit <= 0) {
-      return BadRequest("limit: expected a positive integer");
-    }
-  }
-  int64_t offset = 0;
-  for (const std::string& s : QueryValues(q, "cursor")) {
-    if (ParseDecimal(s.data(), s.size(), 0, Signedness::kUnsigned, &offset) != DecimalError::kOk) {
-      return BadRequest("cursor: not a cursor this venue returned");
-    }
+  int64_t limit = 0;
+  if (!ParseLimit(q, 1000, 1000, &limit)) return BadRequest("limit: expected a positive integer");
+  size_t start = 0;
+  if (!ParseCursor(q, a.fills.size(), &start)) {
+    return BadRequest("cursor: not a cursor this venue returned");
   }
   std::string out = "{\"fills\":[";
-  int64_t matched = 0, n = 0;
+  int64_t n = 0;
   std::string next_cursor;
-  for (size_t i = a.fills.size(); i-- > 0;) {  // newest first
+  for (size_t i = start; i-- > 0;) {  // newest first
     const FillRecord& f = a.fills[i];
     const Order& o = orders_[f.order];
     const Product& p = products_[o.product];
@@ -1415,9 +1486,8 @@ RestReply ExchangeImpl::ListFills(int32_t account, const Query& q) {
         std::find(product_ids.begin(), product_ids.end(), p.cfg.product_id) == product_ids.end()) {
       continue;
     }
-    if (matched++ < offset) continue;
     if (n == limit) {
-      next_cursor = Cat(offset + n);
+      next_cursor = Cat(i + 1);
       break;
     }
     if (n > 0) out += ',';
@@ -1519,7 +1589,18 @@ RestReply ExchangeImpl::HandleRest(std::string_view method, std::string_view tar
   const std::string_view query =
       qmark == std::string_view::npos ? std::string_view() : target.substr(qmark + 1);
   constexpr std::string_view kPrefix = "/api/v3/brokerage/";
-  enum class Route { kNone, kCreate, kCancel, kList, kFills, kGetOrder, kProduct };
+  enum class Route {
+    kNone,
+    kCreate,
+    kCancel,
+    kList,
+    kFills,
+    kGetOrder,
+    kProduct,
+    kAccounts,
+    kProductBook,
+    kBestBidAsk,
+  };
   Route route = Route::kNone;
   std::string_view arg;
   if (path == "/api/v3/brokerage/orders") {
@@ -1535,6 +1616,12 @@ RestReply ExchangeImpl::HandleRest(std::string_view method, std::string_view tar
     if (method == "GET" && !arg.empty() && arg.find('/') == std::string_view::npos) {
       route = Route::kGetOrder;
     }
+  } else if (path == "/api/v3/brokerage/accounts") {
+    if (method == "GET") route = Route::kAccounts;
+  } else if (path == "/api/v3/brokerage/product_book") {
+    if (method == "GET") route = Route::kProductBook;
+  } else if (path == "/api/v3/brokerage/best_bid_ask") {
+    if (method == "GET") route = Route::kBestBidAsk;
   } else if (path.starts_with("/api/v3/brokerage/products/")) {
     arg = path.substr(std::string_view("/api/v3/brokerage/products/").size());
     if (method == "GET" && !arg.empty() && arg.find('/') == std::string_view::npos) {
@@ -1581,12 +1668,36 @@ RestReply ExchangeImpl::HandleRest(std::string_view method, std::string_view tar
 
   if (body.size() > kMaxBodyBytes) return BadRequest("body: too large");
   switch (route) {
-    case Route::kCreate:
-      return CreateOrder(account, body, now);
-    case Route::kCancel:
-      return CancelOrders(account, body, now);
+    case Route::kCreate: {
+      RestReply r = CreateOrder(account, body, now, /*injectable=*/true);
+      if (faults_.error_after_accept_next > 0) {
+        --faults_.error_after_accept_next;
+        r = ErrorReply(503, "UNAVAILABLE",
+                       "upstream request timeout after the order was accepted (injected fault)",
+                       "Service Unavailable");
+      }
+      if (faults_.withhold_create_next > 0) {
+        --faults_.withhold_create_next;
+        r.withhold_ms = faults_.withhold_create_ms;
+      }
+      return r;
+    }
+    case Route::kCancel: {
+      RestReply r = CancelOrders(account, body, now);
+      if (faults_.withhold_cancel_next > 0) {
+        --faults_.withhold_cancel_next;
+        r.withhold_ms = faults_.withhold_cancel_ms;
+      }
+      return r;
+    }
     case Route::kList:
-      return ListOrders(account, ParseQuery(query));
+      return ListOrders(account, ParseQuery(query), now);
+    case Route::kAccounts:
+      return ListAccounts(account, ParseQuery(query), now);
+    case Route::kProductBook:
+      return ProductBook(ParseQuery(query), now);
+    case Route::kBestBidAsk:
+      return BestBidAsk(ParseQuery(query), now);
     case Route::kFills:
       return ListFills(account, ParseQuery(query));
     case Route::kGetOrder:
@@ -1597,6 +1708,264 @@ RestReply ExchangeImpl::HandleRest(std::string_view method, std::string_view tar
       break;
   }
   return ErrorReply(404, "NOT_FOUND", "no endpoint", "Not Found");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fault knobs, foreign orders, accounts and books.
+
+void ExchangeImpl::SetFaults(const ExchangeFaults& faults) {
+  faults_ = faults;
+  if (faults_.list_lag_ms <= 0 && any_lagged_) {
+    // list_lag off: every order is listed again at once.
+    for (Order& o : orders_) o.list_visible_ns = 0;
+    any_lagged_ = false;
+  }
+}
+
+absl::StatusOr<ForeignOrder> ExchangeImpl::PlaceForeignOrder(std::string_view key_name,
+                                                             int64_t now) {
+  Start(now);
+  if (accounts_.empty()) return absl::NotFoundError("foreign_order: no API key is configured");
+  int32_t account = 0;
+  if (!key_name.empty()) {
+    auto it = account_index_.find(std::string(key_name));
+    if (it == account_index_.end()) {
+      return absl::NotFoundError(Cat("foreign_order: no API key named \"", key_name, "\""));
+    }
+    account = it->second;
+  }
+  struct Account& a = accounts_[static_cast<size_t>(account)];
+  const Product& p = products_[0];
+  int64_t bid = 0, ask = 0;
+  const int64_t twice_mid =
+      p.book.BestBid(&bid) && p.book.BestAsk(&ask) ? bid + ask : 2 * p.model->mid();
+  int64_t price = twice_mid / 4;  // half the mid, rounded down to the tick: it rests
+  price -= price % p.tick;
+  price = std::max(price, p.tick);
+  const int64_t lot = p.lot;
+  const int64_t size = (std::max(p.min_size, lot) + lot - 1) / lot * lot;
+  std::string coid;
+  do {
+    coid = Cat("manual-", ++foreign_orders_);
+  } while (a.by_client_id.contains(coid));
+  std::string body = "{\"client_order_id\":";
+  AppendJsonString(&body, coid);
+  body += ",\"product_id\":";
+  AppendJsonString(&body, p.cfg.product_id);
+  Append(&body, ",\"side\":\"BUY\",\"order_configuration\":{\"limit_limit_gtc\":{\"base_size\":\"",
+         DecimalText(size, p.size_scale), "\",\"limit_price\":\"",
+         DecimalText(price, p.price_scale), "\",\"post_only\":false}}}");
+  const RestReply r = CreateOrder(account, body, now, /*injectable=*/false);
+  auto it = a.by_client_id.find(coid);
+  if (it == a.by_client_id.end()) {
+    return absl::FailedPreconditionError(Cat("foreign_order: the venue refused it: ", r.body));
+  }
+  const Order& o = orders_[it->second];
+  ForeignOrder f;
+  f.key_name = a.key_name;
+  f.order_id = o.order_id;
+  f.client_order_id = o.client_order_id;
+  f.product_id = p.cfg.product_id;
+  f.side = SideName(o.side);
+  f.limit_price = DecimalText(o.limit_price, p.price_scale);
+  f.base_size = DecimalText(o.size, p.size_scale);
+  return f;
+}
+
+uint64_t Fnv1a(std::string_view a, std::string_view b, uint64_t seed) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+  for (std::string_view part : {a, std::string_view("\0", 1), b}) {
+    for (const char c : part) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 0x100000001b3ULL;
+    }
+  }
+  return h;
+}
+
+bool IsFiat(std::string_view currency) {
+  return currency == "USD" || currency == "EUR" || currency == "GBP";
+}
+
+RestReply ExchangeImpl::ListAccounts(int32_t account, const Query& q, int64_t now) {
+  int64_t limit = 0;
+  if (!ParseLimit(q, 49, 250, &limit)) return BadRequest("limit: expected a positive integer");
+  const struct Account& a = accounts_[static_cast<size_t>(account)];
+  const SimApiKey& key = config_.api_keys[static_cast<size_t>(account)];
+  // One wallet per currency, in order of first appearance (each product's base, then quote), at
+  // the largest scale any product uses for it, so that every product's amounts add exactly.
+  struct Currency {
+    std::string name;
+    int scale = 0;
+    bool is_base = false;  // some product's base currency
+    __int128 balance = 0;
+    __int128 hold = 0;
+  };
+  std::vector<Currency> cur;
+  std::vector<std::pair<size_t, size_t>> of_product;  // (base, quote) index into cur; SIZE_MAX
+  auto index = [&](std::string_view name) -> size_t {
+    for (size_t i = 0; i < cur.size(); ++i) {
+      if (cur[i].name == name) return i;
+    }
+    cur.push_back(Currency{.name = std::string(name)});
+    return cur.size() - 1;
+  };
+  for (const Product& p : products_) {
+    const std::string_view id = p.cfg.product_id;
+    const size_t dash = id.find('-');
+    const size_t b = index(id.substr(0, dash));
+    cur[b].is_base = true;
+    cur[b].scale = std::max(cur[b].scale, p.size_scale);
+    size_t qi = SIZE_MAX;
+    if (dash != std::string_view::npos && dash + 1 < id.size()) {
+      qi = index(id.substr(dash + 1));
+      cur[qi].scale = std::max(cur[qi].scale, p.quote_scale);
+    }
+    of_product.emplace_back(b, qi);
+  }
+  for (Currency& c : cur) {
+    const std::string& start = c.is_base ? key.base_balance : key.quote_balance;
+    int64_t v = 0;
+    if (ParseDecimal(start.data(), start.size(), c.scale, Signedness::kUnsigned, &v) ==
+        DecimalError::kOk) {
+      c.balance = v;
+    }
+  }
+  for (size_t pi = 0; pi < products_.size(); ++pi) {
+    const Product& p = products_[pi];
+    const AccountProduct& ap = a.products[pi];
+    const auto [b, qi] = of_product[pi];
+    cur[b].balance +=
+        static_cast<__int128>(ap.base - ap.base_start) * Pow10(cur[b].scale - p.size_scale);
+    if (qi != SIZE_MAX) {
+      cur[qi].balance +=
+          static_cast<__int128>(ap.quote - ap.quote_start) * Pow10(cur[qi].scale - p.quote_scale);
+    }
+  }
+  for (size_t oi : a.open) {
+    const Order& o = orders_[oi];
+    const Product& p = products_[o.product];
+    const auto [b, qi] = of_product[o.product];
+    if (o.side == Side::kSell) {
+      cur[b].hold += static_cast<__int128>(o.leaves()) * Pow10(cur[b].scale - p.size_scale);
+    } else if (qi != SIZE_MAX) {
+      cur[qi].hold += static_cast<__int128>(BuyHold(o)) * Pow10(cur[qi].scale - p.quote_scale);
+    }
+  }
+  size_t first = 0;
+  for (const std::string& s : QueryValues(q, "cursor")) {
+    int64_t v = 0;
+    if (ParseDecimal(s.data(), s.size(), 0, Signedness::kUnsigned, &v) != DecimalError::kOk ||
+        static_cast<uint64_t>(v) > cur.size()) {
+      return BadRequest("cursor: not a cursor this venue returned");
+    }
+    first = static_cast<size_t>(v);
+  }
+  const size_t end = std::min(cur.size(), first + static_cast<size_t>(limit));
+  const std::string created = Rfc3339Nanos(start_ns_);
+  const std::string updated = Rfc3339Nanos(now);
+  std::string out = "{\"accounts\":[";
+  for (size_t i = first; i < end; ++i) {
+    const Currency& c = cur[i];
+    if (i > first) out += ',';
+    out += "{\"uuid\":";
+    AppendJsonString(&out,
+                     UuidFromBits(Fnv1a(a.key_name, c.name, 1), Fnv1a(a.key_name, c.name, 2)));
+    out += ",\"name\":";
+    AppendJsonString(&out, Cat(c.name, " Wallet"));
+    out += ",\"currency\":";
+    AppendJsonString(&out, c.name);
+    Append(&out, ",\"available_balance\":{\"value\":\"",
+           DecimalText128(c.balance - c.hold, c.scale), "\",\"currency\":");
+    AppendJsonString(&out, c.name);
+    Append(&out, "},\"default\":true,\"active\":true,\"created_at\":\"", created,
+           "\",\"updated_at\":\"", updated, "\",\"deleted_at\":null,\"type\":\"",
+           IsFiat(c.name) ? "ACCOUNT_TYPE_FIAT" : "ACCOUNT_TYPE_CRYPTO",
+           "\",\"ready\":true,\"hold\":{\"value\":\"", DecimalText128(c.hold, c.scale),
+           "\",\"currency\":");
+    AppendJsonString(&out, c.name);
+    out += "},\"retail_portfolio_id\":\"\",\"platform\":\"ACCOUNT_PLATFORM_CONSUMER\"}";
+  }
+  const bool has_next = end < cur.size();
+  Append(&out, "],\"has_next\":", has_next ? "true" : "false", ",\"cursor\":\"",
+         has_next ? Cat(end) : std::string(), "\",\"size\":", end - first, "}");
+  RestReply r;
+  r.body = std::move(out);
+  return r;
+}
+
+void ExchangeImpl::AppendPricebook(std::string* out, size_t pi, size_t max_levels,
+                                   int64_t now) const {
+  const Product& p = products_[pi];
+  *out += "{\"product_id\":";
+  AppendJsonString(out, p.cfg.product_id);
+  std::vector<std::pair<int64_t, int64_t>> levels;
+  for (Side side : {Side::kBuy, Side::kSell}) {
+    Append(out, side == Side::kBuy ? ",\"bids\":[" : ",\"asks\":[");
+    levels.clear();
+    p.book.Levels(side, max_levels, &levels);
+    for (size_t i = 0; i < levels.size(); ++i) {
+      if (i > 0) *out += ',';
+      Append(out, "{\"price\":\"", DecimalText(levels[i].first, p.price_scale), "\",\"size\":\"",
+             DecimalText(levels[i].second, p.size_scale), "\"}");
+    }
+    *out += ']';
+  }
+  Append(out, ",\"time\":\"", Rfc3339Nanos(now), "\"}");
+}
+
+RestReply ExchangeImpl::ProductBook(const Query& q, int64_t now) {
+  const std::vector<std::string> ids = QueryValues(q, "product_id");
+  if (ids.size() != 1) return BadRequest("product_id: required, one product");
+  auto it = product_index_.find(ids[0]);
+  if (it == product_index_.end()) {
+    return ErrorReply(404, "NOT_FOUND", Cat("product ", ids[0], " not found"), "product not found");
+  }
+  int64_t limit = 0;
+  if (!ParseLimit(q, 1'000'000, 1'000'000, &limit)) {
+    return BadRequest("limit: expected a positive integer");
+  }
+  const Product& p = products_[it->second];
+  RestReply r;
+  r.body = "{\"pricebook\":";
+  AppendPricebook(&r.body, it->second, static_cast<size_t>(limit), now);
+  int64_t bid = 0, ask = 0;
+  std::string mid, bps, spread;
+  if (p.book.BestBid(&bid) && p.book.BestAsk(&ask) && bid + ask > 0) {
+    mid = DecimalText128(static_cast<__int128>(bid) * 5 + static_cast<__int128>(ask) * 5,
+                         p.price_scale + 1);
+    spread = DecimalText(ask - bid, p.price_scale);
+    // (ask - bid) / mid x 10^4 = (ask - bid) x 20000 / (ask + bid), truncated to 12 decimals.
+    constexpr int kBpsScale = 12;
+    bps = DecimalText128(static_cast<__int128>(ask - bid) * 20'000 * Pow10(kBpsScale) /
+                             (static_cast<__int128>(bid) + ask),
+                         kBpsScale);
+  }
+  Append(&r.body, ",\"last\":\"", DecimalText(p.last_price, p.price_scale), "\",\"mid_market\":\"",
+         mid, "\",\"spread_bps\":\"", bps, "\",\"spread_absolute\":\"", spread, "\"}");
+  return r;
+}
+
+RestReply ExchangeImpl::BestBidAsk(const Query& q, int64_t now) {
+  std::vector<size_t> which;
+  for (const std::string& id : QueryValues(q, "product_ids")) {
+    auto it = product_index_.find(id);
+    if (it == product_index_.end()) {
+      return ErrorReply(404, "NOT_FOUND", Cat("product ", id, " not found"), "product not found");
+    }
+    which.push_back(it->second);
+  }
+  if (which.empty()) {
+    for (size_t pi = 0; pi < products_.size(); ++pi) which.push_back(pi);
+  }
+  RestReply r;
+  r.body = "{\"pricebooks\":[";
+  for (size_t i = 0; i < which.size(); ++i) {
+    if (i > 0) r.body += ',';
+    AppendPricebook(&r.body, which[i], 1, now);
+  }
+  r.body += "]}";
+  return r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1884,6 +2253,11 @@ void ExchangeImpl::OnSessionText(WsSessionImpl* s, std::string_view frame, int64
       s->PushError("authentication failure: key has no account");
       return;
     }
+    if (UserDown(ait->second, now)) {
+      // The user channel is down (user_disconnect): the server closes this connection.
+      s->close_requested_ = true;
+      return;
+    }
     s->user_account_ = ait->second;
     s->user_products_ = ps;
     SendSubscriptions(s, now);
@@ -1931,6 +2305,11 @@ void WsSessionImpl::PushError(std::string_view message) {
   AppendJsonString(&m, message);
   m += "}";
   queue_.push_back(Outgoing{std::make_shared<const std::string>(std::move(m)), nullptr});
+}
+
+std::string_view WsSessionImpl::user_key() const {
+  if (ex_ == nullptr || user_account_ < 0) return {};
+  return ex_->KeyName(user_account_);
 }
 
 void WsSessionImpl::OnClientText(std::string_view frame, int64_t now_unix_ns) {

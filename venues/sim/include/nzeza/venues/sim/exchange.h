@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include <absl/status/status.h>
 #include <absl/status/statusor.h>
 
 namespace nzeza::sim {
@@ -70,13 +71,47 @@ struct SimConfig {
 struct RestReply {
   int status = 200;
   std::string body;  // JSON
+  // What the server does with the reply (ExchangeFaults::withhold_*): -1 sends it at once, 0
+  // never sends it (the connection stays open and silent), > 0 sends it after that many ms.
+  int64_t withhold_ms = -1;
 };
 
-// Orders-level fault knobs at the exchange (transport faults live in the server).
+// Orders-level fault knobs at the exchange (transport faults live in the server). The counts
+// (`*_next*`) are used up one per request; "create-order request" means an authenticated
+// POST /api/v3/brokerage/orders inside the rate limit, whatever its outcome.
 struct ExchangeFaults {
   int64_t reject_next_orders = 0;  // the next N create-order requests fail (INSUFFICIENT_FUND)
   int64_t reject_every_n = 0;      // every n-th create-order request fails (0: none), counted
                                    // over the exchange's life
+  // The next N create-order / batch_cancel requests are executed as usual but their reply is
+  // marked RestReply::withhold_ms = withhold_*_ms (0: never sent).
+  int64_t withhold_create_next = 0;
+  int64_t withhold_create_ms = 0;
+  int64_t withhold_cancel_next = 0;
+  int64_t withhold_cancel_ms = 0;
+  // The next N create-order requests are executed, then answered HTTP 503 (UNAVAILABLE).
+  int64_t error_after_accept_next = 0;
+  // Orders created while this is > 0 are left out of List Orders (orders/historical/batch) for
+  // this many ms after their creation (Coinbase's indexing lag). Setting 0 makes every order
+  // visible again at once. Get Order and List Fills are not affected.
+  int64_t list_lag_ms = 0;
+  // Until this time (unix ns), the user channel is down for `user_down_key`'s account (empty:
+  // every account): its updates are dropped, not queued, and a `user` subscribe asks the server
+  // to close that connection (WsSession::close_requested). Matching goes on.
+  int64_t user_down_until_ns = 0;
+  std::string user_down_key = {};
+};
+
+// A resting order placed on an account as another client of the same API key would
+// (Exchange::PlaceForeignOrder); decimal strings as the venue prints them.
+struct ForeignOrder {
+  std::string key_name;
+  std::string order_id;
+  std::string client_order_id;  // "manual-<n>": never a decimal number
+  std::string product_id;
+  std::string side;  // "BUY"
+  std::string limit_price;
+  std::string base_size;
 };
 
 // What an account holds (for tests and the engine's end-of-run comparison).
@@ -131,9 +166,15 @@ class Exchange {
   // One Advanced Trade REST request. `authorization` is the Authorization header's value
   // ("Bearer <jwt>"). Endpoints: POST /api/v3/brokerage/orders, POST
   // /api/v3/brokerage/orders/batch_cancel, GET /api/v3/brokerage/orders/historical/batch
-  // (?order_status=OPEN&product_ids=...), GET /api/v3/brokerage/orders/historical/fills,
-  // GET /api/v3/brokerage/products/{id}. A missing, expired, not-yet-valid, wrong-key or
-  // wrong-uri JWT is 401 with Coinbase's error body; over the rate limit, 429.
+  // (?order_status=OPEN&product_ids=...&limit=N&cursor=C), GET
+  // /api/v3/brokerage/orders/historical/fills (?limit=N&cursor=C),
+  // GET /api/v3/brokerage/orders/historical/{order_id}, GET /api/v3/brokerage/products/{id},
+  // GET /api/v3/brokerage/accounts (?limit=N&cursor=C), GET
+  // /api/v3/brokerage/product_book?product_id=X&limit=N, GET
+  // /api/v3/brokerage/best_bid_ask?product_ids=X&product_ids=Y. Cursors are opaque to the client
+  // (positions in the account's history, stable while new orders and fills arrive); an empty
+  // cursor means the last page. A missing, expired, not-yet-valid, wrong-key or wrong-uri JWT is
+  // 401 with Coinbase's error body; over the rate limit, 429.
   virtual RestReply HandleRest(std::string_view method, std::string_view target,
                                std::string_view authorization, std::string_view body,
                                int64_t now_unix_ns) = 0;
@@ -142,6 +183,20 @@ class Exchange {
   virtual std::unique_ptr<WsSession> OpenSession() = 0;
 
   virtual void SetFaults(const ExchangeFaults& faults) = 0;
+  // The faults as they stand now (counts used up so far subtracted), for a read-modify-write.
+  virtual ExchangeFaults faults() const { return {}; }
+  // Places a buy limit order for base_min_size at half the mid (rounded down to the tick, so it
+  // rests) on the first product, for `key_name`'s account (empty: the first account), with a
+  // client_order_id "manual-<n>": what another client of the same API key would do. It goes
+  // through the same entry checks as a REST create (no injected fault applies), shows on the
+  // user channel and in the list endpoints. Errors: NotFound (no such key, no account),
+  // FailedPrecondition (the venue refused it, e.g. INSUFFICIENT_FUND; the message says why).
+  virtual absl::StatusOr<ForeignOrder> PlaceForeignOrder(std::string_view key_name,
+                                                         int64_t now_unix_ns) {
+    (void)key_name;
+    (void)now_unix_ns;
+    return absl::UnimplementedError("PlaceForeignOrder");
+  }
   virtual AccountView Account(std::string_view key_name) const = 0;
   // Other participants trade through every open order of the account at its limit price (an
   // immediate-or-cancel order on the other side that takes everything at that price or better),
@@ -168,6 +223,12 @@ class WsSession {
   // Appends the frames to send now, in order: replies, then market data and user-channel updates
   // since the last call, heartbeats when due.
   virtual void Drain(int64_t now_unix_ns, std::vector<std::string>* out) = 0;
+  // The key name of this connection's `user` subscription; empty when it has none.
+  virtual std::string_view user_key() const { return {}; }
+  // True once the exchange wants the connection closed abruptly (a `user` subscribe while the
+  // user channel is down: ExchangeFaults::user_down_until_ns). The server checks after each
+  // client frame.
+  virtual bool close_requested() const { return false; }
 };
 
 }  // namespace nzeza::sim
