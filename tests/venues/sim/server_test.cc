@@ -1,5 +1,6 @@
 // SimServer over real TLS on loopback, around a small fake Exchange (the transport alone):
-// WebSocket sessions, REST keep-alive, the admin endpoint, every fault seen from the client side,
+// WebSocket sessions, REST keep-alive, the admin endpoint, every fault seen from the client side
+// (withheld replies, user-channel disconnects, duplicated and reordered user frames included),
 // scheduled faults, and a bounded Stop() with clients connected.
 #include "nzeza/venues/sim/sim_server.h"
 
@@ -68,8 +69,11 @@ class FakeSession : public WsSession {
       log_->client_texts.emplace_back(frame);
     }
     if (frame.find("\"subscribe\"") != std::string_view::npos) pending_replies_++;
+    if (frame.find("\"channel\":\"user\"") != std::string_view::npos) user_ = true;
   }
   void Drain(int64_t now, std::vector<std::string>* out) override;
+  // A `user` subscriber gets its events on channel "user" instead of l2_data.
+  std::string_view user_key() const override { return user_ ? kKey : ""; }
 
  private:
   FakeExchange* ex_;
@@ -77,6 +81,7 @@ class FakeSession : public WsSession {
   int64_t seq_ = 0;
   int pending_replies_ = 0;
   bool subscribed_ = false;
+  bool user_ = false;
   int64_t seen_events_ = 0;
 };
 
@@ -107,6 +112,11 @@ class FakeExchange : public Exchange {
       }
       return {200, R"({"success":true,"success_response":{"order_id":")" +
                        std::to_string(++orders_) + R"("}})"};
+    }
+    constexpr std::string_view kWithhold = "/api/v3/withhold?ms=";
+    if (target.starts_with(kWithhold)) {  // the reply marked as the exchange's withhold faults do
+      return {200, R"({"withheld":true})",
+              std::stoll(std::string(target.substr(kWithhold.size())))};
     }
     if (target.substr(0, 8) != "/api/v3/") {
       return {404, R"({"error":"NOT_FOUND","message":"unknown path"})"};
@@ -173,8 +183,9 @@ void FakeSession::Drain(int64_t now, std::vector<std::string>* out) {
   }
   if (!subscribed_) return;
   for (; seen_events_ < ex_->events(); ++seen_events_) {
-    out->push_back(R"({"channel":"l2_data","client_id":"","drain_ns":)" + std::to_string(now) +
-                   R"(,"sequence_num":)" + std::to_string(seq_++) +
+    out->push_back(std::string(R"({"channel":")") + (user_ ? "user" : "l2_data") +
+                   R"(","client_id":"","drain_ns":)" + std::to_string(now) + R"(,"sequence_num":)" +
+                   std::to_string(seq_++) +
                    R"(,"events":[{"type":"update","product_id":"BTC-USD","updates":[]}]})");
   }
 }
@@ -249,12 +260,15 @@ class SimServerTest : public ::testing::Test {
 };
 
 // Sequence numbers of a probe's l2_data frames, in arrival order.
-std::vector<int64_t> Seqs(const WsProbe& p) {
+std::vector<int64_t> Seqs(const WsProbe& p, std::string_view channel = "l2_data") {
   std::vector<int64_t> out;
-  for (const WsProbe::Frame* f : p.OnChannel("l2_data"))
+  for (const WsProbe::Frame* f : p.OnChannel(channel))
     out.push_back(JsonInt(f->text, "sequence_num"));
   return out;
 }
+
+constexpr char kUserSubscribe[] =
+    R"({"type":"subscribe","channel":"user","product_ids":["BTC-USD"],"jwt":"a.b.c"})";
 
 TEST_F(SimServerTest, PortsAreDistinctAndGivenToTheFactory) {
   const SimServerPorts p = server_->ports();
@@ -379,11 +393,18 @@ TEST_F(SimServerTest, AdminFaultRequestsAreValidated) {
   r = AdminPost(port, "/admin/fault?type=stall&ms=abc", "");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(AdminGet(port, "/admin/fault?type=gap").status, 405);
+  r = AdminPost(port, "/admin/fault", R"({"type":"user_disconnect","key":5})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("key"), std::string::npos) << r.body;
+  // An unknown key is named; the fake exchange places no foreign orders (Unimplemented).
+  r = AdminPost(port, "/admin/fault", R"({"type":"user_disconnect","key":"nobody"})");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(AdminPost(port, "/admin/fault?type=foreign_order", "").status, 400);
   // The query-string form.
   r = AdminPost(port, "/admin/fault?type=latency&ms=0", "");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(JsonStr(r.body, "type"), "latency");
-  EXPECT_EQ(server_->stats().faults_applied, 1u);
+  EXPECT_EQ(server_->stats().faults_applied, 3u);
 }
 
 TEST_F(SimServerTest, DisconnectClosesEverySessionAndRefusesNewOnesForAWhile) {
@@ -502,6 +523,125 @@ TEST_F(SimServerTest, RejectFailsTheNextOrders) {
   EXPECT_NE(r1.body.find("INSUFFICIENT_FUND"), std::string::npos) << r1.body;
   EXPECT_EQ(r2.status, 400);
   EXPECT_EQ(r3.status, 200) << r3.body;
+}
+
+TEST_F(SimServerTest, AReplyWithheldForGoodNeverComesAndHoldsUpNoOtherConnection) {
+  HttpsClientOptions o;
+  o.host = "127.0.0.1";
+  o.port = server_->ports().rest;
+  o.tls_context = client_tls_;
+  o.connect_timeout = absl::Seconds(5);
+  o.request_timeout = absl::Milliseconds(1500);
+  HttpsClient silent(std::move(o));
+  bool done = false;
+  HttpResponse got;
+  absl::Status transport;
+  ASSERT_TRUE(
+      silent
+          .Request(HttpRequest{.method = HttpMethod::kGet, .target = "/api/v3/withhold?ms=0"},
+                   [&](const HttpResponse& r) {
+                     done = true;
+                     got.status = r.status;
+                     transport = r.transport;
+                   })
+          .ok());
+  const auto t0 = Clock::now();
+  testing::PollUntil([&] { return server_->stats().replies_withheld == 1; }, [&] { silent.Poll(); },
+                     5000);
+  ASSERT_EQ(server_->stats().replies_withheld, 1u);
+  // Another connection is answered at once, while the first waits.
+  std::unique_ptr<HttpsClient> other = testing::HttpsTo(server_->ports().rest, client_tls_);
+  HttpResult r = Order(*other);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_LT(r.rtt_ns, 500'000'000);
+  EXPECT_FALSE(done);
+  // The withheld one only ends by the client's own timeout, with no reply.
+  ASSERT_TRUE(testing::PollUntil([&] { return done; }, [&] { silent.Poll(); }, 10'000));
+  EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(1400));
+  EXPECT_FALSE(transport.ok());
+  EXPECT_NE(got.status, 200);
+}
+
+TEST_F(SimServerTest, AReplyWithheldForSomeMsComesThatLate) {
+  std::unique_ptr<HttpsClient> c = testing::HttpsTo(server_->ports().rest, client_tls_);
+  HttpResult r =
+      Http(*c, HttpRequest{.method = HttpMethod::kGet, .target = "/api/v3/withhold?ms=300"});
+  ASSERT_TRUE(r.transport.ok()) << r.transport;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"withheld":true})");
+  EXPECT_GE(r.rtt_ns, 290'000'000);
+  EXPECT_LT(r.rtt_ns, 3'000'000'000);
+  // The connection goes on serving requests in order.
+  HttpResult next = Order(*c);
+  EXPECT_EQ(next.status, 200);
+  EXPECT_LT(next.rtt_ns, 500'000'000);
+  EXPECT_EQ(c->counters().connects, 1u);
+  EXPECT_EQ(server_->stats().replies_withheld, 1u);
+}
+
+TEST_F(SimServerTest, UserDisconnectClosesOnlyUserChannelConnections) {
+  std::unique_ptr<WsProbe> market = Subscribed();
+  WsProbe user(server_->ports().ws, client_tls_, kUserSubscribe);
+  ASSERT_TRUE(user.PollUntil([&] { return user.CountChannel("user") >= 3; }));
+  EXPECT_EQ(Fault(R"({"type":"user_disconnect","ms":0})"), 1);
+  ASSERT_TRUE(user.PollUntil([&] { return user.closes >= 1; }, 5000)) << user.last_close;
+  const size_t before = market->CountChannel("l2_data");
+  ASSERT_TRUE(market->PollUntil([&] { return market->CountChannel("l2_data") >= before + 10; }));
+  EXPECT_EQ(market->closes, 0);
+  EXPECT_EQ(server_->stats().user_disconnects, 1u);
+  // By key: the fake's user connections are all kKey's; another key closes none.
+  ASSERT_TRUE(user.PollUntil([&] { return user.opens >= 2 && server_->stats().ws_open == 2; }));
+  EXPECT_EQ(Fault(absl::StrCat(R"({"type":"user_disconnect","key":")", kKey, R"("})")), 1);
+  EXPECT_EQ(market->closes, 0);
+}
+
+TEST_F(SimServerTest, DuplicateUserSendsTheNextUserFramesTwice) {
+  std::unique_ptr<WsProbe> market = Subscribed();
+  WsProbe user(server_->ports().ws, client_tls_, kUserSubscribe);
+  ASSERT_TRUE(user.PollUntil([&] { return user.CountChannel("user") >= 3; }));
+  Fault(R"({"type":"duplicate_user","count":2})");
+  const size_t n0 = user.CountChannel("user");
+  ASSERT_TRUE(user.PollUntil([&] { return user.CountChannel("user") >= n0 + 20; }));
+  market->PollFor(50);
+  const std::vector<int64_t> s = Seqs(user, "user");
+  int repeats = 0;
+  for (size_t i = 1; i < s.size(); ++i) {
+    if (s[i] == s[i - 1]) {
+      ++repeats;
+    } else {
+      ASSERT_EQ(s[i], s[i - 1] + 1) << i;
+    }
+  }
+  EXPECT_EQ(repeats, 2);
+  EXPECT_EQ(server_->stats().user_frames_duplicated, 2u);
+  // Market data is untouched.
+  const std::vector<int64_t> m = Seqs(*market);
+  for (size_t i = 1; i < m.size(); ++i) ASSERT_EQ(m[i], m[i - 1] + 1) << i;
+}
+
+TEST_F(SimServerTest, ReorderUserSwapsTheNextPairsOfUserFrames) {
+  WsProbe user(server_->ports().ws, client_tls_, kUserSubscribe);
+  ASSERT_TRUE(user.PollUntil([&] { return user.CountChannel("user") >= 3; }));
+  Fault(R"({"type":"reorder_user","count":2})");
+  const size_t n0 = user.CountChannel("user");
+  ASSERT_TRUE(user.PollUntil([&] { return user.CountChannel("user") >= n0 + 20; }));
+  const std::vector<int64_t> s = Seqs(user, "user");
+  int backwards = 0;
+  for (size_t i = 1; i < s.size(); ++i) {
+    if (s[i] < s[i - 1]) {
+      ++backwards;
+      EXPECT_EQ(s[i], s[i - 1] - 1) << i;  // a swapped neighbour
+    }
+  }
+  EXPECT_EQ(backwards, 2);
+  // Nothing lost or repeated.
+  std::vector<int64_t> sorted = s;
+  std::sort(sorted.begin(), sorted.end());
+  ASSERT_FALSE(sorted.empty());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    ASSERT_EQ(sorted[i], sorted[0] + static_cast<int64_t>(i));  // (0 was the subscriptions reply)
+  }
+  EXPECT_EQ(server_->stats().user_frames_reordered, 2u);
 }
 
 TEST_F(SimServerTest, LatencyDelaysRestRepliesAndWsFrames) {
@@ -713,14 +853,24 @@ TEST(SimServerStart, Errors) {
 }
 
 TEST(SimServerFaults, NamesRoundTrip) {
+  const std::string names = FaultTypeNames();
+  std::set<std::string> seen;
   for (FaultType t :
        {FaultType::kClear, FaultType::kDisconnect, FaultType::kStall, FaultType::kGap,
-        FaultType::kDuplicate, FaultType::kMalformed, FaultType::kReject, FaultType::kLatency}) {
+        FaultType::kDuplicate, FaultType::kMalformed, FaultType::kReject, FaultType::kLatency,
+        FaultType::kWithholdCreate, FaultType::kWithholdCancel, FaultType::kErrorAfterAccept,
+        FaultType::kUserDisconnect, FaultType::kDuplicateUser, FaultType::kReorderUser,
+        FaultType::kForeignOrder, FaultType::kListLag}) {
     absl::StatusOr<FaultType> back = ParseFaultType(FaultTypeName(t));
-    ASSERT_TRUE(back.ok());
+    ASSERT_TRUE(back.ok()) << FaultTypeName(t);
     EXPECT_EQ(*back, t);
+    EXPECT_NE(names.find(FaultTypeName(t)), std::string::npos) << names;
+    EXPECT_TRUE(seen.insert(std::string(FaultTypeName(t))).second) << FaultTypeName(t);
   }
+  EXPECT_EQ(FaultTypeName(FaultType::kWithholdCreate), "withhold_create");
+  EXPECT_EQ(FaultTypeName(FaultType::kUserDisconnect), "user_disconnect");
   EXPECT_FALSE(ParseFaultType("flood").ok());
+  EXPECT_NE(ParseFaultType("flood").status().message().find("list_lag"), std::string_view::npos);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // SimVenue end to end over real TLS on loopback, with the real exchange core: the CA file, level2
 // over WebSocket, an order over REST with a JWT signed here (and refused when expired or naming
 // another host), the user channel, the account on the admin endpoint, faults through the venue,
-// and a bounded Stop().
+// the fault campaign's faults with the real exchange (withheld and 503 create replies, a user
+// channel outage with fills made meanwhile, a foreign order), and a bounded Stop().
 #include "nzeza/venues/sim/sim_venue.h"
 
 #include <unistd.h>
@@ -76,6 +77,21 @@ class SimVenueTest : public ::testing::Test {
   std::string Jwt() const {
     return testing::RestJwt(key_, "POST", venue_->jwt_host(), kOrders, testing::WallNowNs());
   }
+  // GET `path_and_query` signed for this key.
+  HttpResult Get(HttpsClient& c, const std::string& target) {
+    const std::string path = target.substr(0, target.find('?'));
+    return Http(
+        c, HttpRequest{.method = HttpMethod::kGet,
+                       .target = target,
+                       .headers = {{"Authorization",
+                                    "Bearer " + testing::RestJwt(key_, "GET", venue_->jwt_host(),
+                                                                 path, testing::WallNowNs())}}});
+  }
+  std::string UserSubscribe() const {
+    return R"({"type":"subscribe","channel":"user","product_ids":["BTC-USD"],"jwt":")" +
+           testing::WsJwt(key_, testing::WallNowNs()) + R"("})";
+  }
+  std::string KeyQuery() const { return "key=organizations%2Forg-1%2FapiKeys%2Fsim-venue-test"; }
 
   testing::TestKey key_;
   std::string ca_path_;
@@ -172,6 +188,115 @@ TEST_F(SimVenueTest, FaultsThroughTheVenue) {
   r = PostOrder(*c, Jwt(), "venue-test-ok", "1000.00");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find("\"success\":true"), std::string::npos) << r.body;
+}
+
+TEST_F(SimVenueTest, WithheldCreateRepliesOverTlsWhileTheOrderIsPlaced) {
+  WsProbe user(venue_->ws_port(), tls_, UserSubscribe());
+  ASSERT_TRUE(user.PollUntil([&] { return user.CountChannel("user") >= 1; }, 15'000));
+  ASSERT_TRUE(venue_->InjectFault({.type = FaultType::kWithholdCreate, .ms = 0, .count = 1}).ok());
+  HttpsClientOptions o;
+  o.host = "127.0.0.1";
+  o.port = venue_->rest_port();
+  o.tls_context = tls_;
+  o.request_timeout = absl::Milliseconds(1000);
+  HttpsClient silent(std::move(o));
+  const auto t0 = Clock::now();
+  HttpResult lost = PostOrder(silent, Jwt(), "9001", "1000.00");
+  EXPECT_FALSE(lost.transport.ok()) << lost.status << " " << lost.body;
+  EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(900));
+  // The order exists: List Orders (another connection) and the user channel say so.
+  std::unique_ptr<HttpsClient> c = testing::HttpsTo(venue_->rest_port(), tls_);
+  HttpResult list = Get(*c, "/api/v3/brokerage/orders/historical/batch?order_status=OPEN");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_NE(list.body.find("\"client_order_id\":\"9001\""), std::string::npos) << list.body;
+  EXPECT_TRUE(user.PollUntil(
+      [&] {
+        for (const WsProbe::Frame* f : user.OnChannel("user")) {
+          if (f->text.find("\"9001\"") != std::string::npos) return true;
+        }
+        return false;
+      },
+      5000));
+  // Sent late: 300 ms.
+  ASSERT_TRUE(venue_->InjectFault({.type = FaultType::kWithholdCreate, .ms = 300}).ok());
+  HttpResult late = PostOrder(*c, Jwt(), "9002", "1000.00");
+  ASSERT_TRUE(late.transport.ok()) << late.transport;
+  EXPECT_EQ(late.status, 200) << late.body;
+  EXPECT_GE(late.rtt_ns, 290'000'000);
+  // Error after accept: 503, and the order is there.
+  ASSERT_TRUE(venue_->InjectFault({.type = FaultType::kErrorAfterAccept}).ok());
+  HttpResult e = PostOrder(*c, Jwt(), "9003", "1000.00");
+  EXPECT_EQ(e.status, 503) << e.body;
+  EXPECT_EQ(JsonStr(e.body, "error"), "UNAVAILABLE") << e.body;
+  list = Get(*c, "/api/v3/brokerage/orders/historical/batch?order_status=OPEN");
+  EXPECT_NE(list.body.find("\"client_order_id\":\"9003\""), std::string::npos) << list.body;
+  EXPECT_EQ(venue_->stats().replies_withheld, 2u);
+}
+
+TEST_F(SimVenueTest, UserDisconnectDropsTheUserChannelWhileFillsHappen) {
+  WsProbe market(venue_->ws_port(), tls_, kLevel2);
+  WsProbe user(venue_->ws_port(), tls_, UserSubscribe());
+  ASSERT_TRUE(testing::PollUntil(
+      [&] { return user.CountChannel("user") >= 1 && market.CountChannel("l2_data") >= 1; },
+      [&] {
+        user.Poll();
+        market.Poll();
+      },
+      15'000));
+  std::unique_ptr<HttpsClient> c = testing::HttpsTo(venue_->rest_port(), tls_);
+  ASSERT_EQ(PostOrder(*c, Jwt(), "7001", "1000.00").status, 200);
+  testing::HttpResult r = testing::AdminPost(venue_->admin_port(), "/admin/fault",
+                                             R"({"type":"user_disconnect","ms":1500})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(JsonInt(r.body, "connections"), 1) << r.body;
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(user.PollUntil([&] { return user.closes >= 1; }, 5000));
+  // The market moves through our bid meanwhile: it fills, and the user channel never says so.
+  r = testing::AdminPost(venue_->admin_port(), "/admin/trade_through?" + KeyQuery(), "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The client reconnects; while the outage lasts, each subscribe is closed.
+  const size_t frames_before = user.CountChannel("user");
+  ASSERT_TRUE(testing::PollUntil([&] { return user.CountChannel("user") > frames_before; },
+                                 [&] {
+                                   user.Poll();
+                                   market.Poll();
+                                 },
+                                 10'000));
+  EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(1400));
+  EXPECT_GE(user.closes, 2);  // at least one subscribe during the outage was closed
+  EXPECT_EQ(market.closes, 0);
+  for (const WsProbe::Frame* f : user.OnChannel("user")) {
+    EXPECT_EQ(f->text.find("FILLED"), std::string::npos) << f->text;
+  }
+  // REST has the fill.
+  HttpResult fills = Get(*c, "/api/v3/brokerage/orders/historical/fills?product_id=BTC-USD");
+  ASSERT_EQ(fills.status, 200) << fills.body;
+  EXPECT_NE(fills.body.find("\"trade_id\""), std::string::npos) << fills.body;
+  HttpResult list = Get(*c, "/api/v3/brokerage/orders/historical/batch?order_status=FILLED");
+  EXPECT_NE(list.body.find("\"client_order_id\":\"7001\""), std::string::npos) << list.body;
+  EXPECT_GE(venue_->stats().user_disconnects, 2u);
+}
+
+TEST_F(SimVenueTest, ForeignOrderThroughTheAdminEndpoint) {
+  testing::HttpResult r =
+      testing::AdminPost(venue_->admin_port(), "/admin/fault?type=foreign_order&" + KeyQuery(), "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(JsonStr(r.body, "client_order_id"), "manual-1") << r.body;
+  const std::string id = JsonStr(r.body, "order_id");
+  ASSERT_FALSE(id.empty()) << r.body;
+  std::unique_ptr<HttpsClient> c = testing::HttpsTo(venue_->rest_port(), tls_);
+  HttpResult list = Get(*c, "/api/v3/brokerage/orders/historical/batch?order_status=OPEN");
+  EXPECT_NE(list.body.find(id), std::string::npos) << list.body;
+  HttpResult accounts = Get(*c, "/api/v3/brokerage/accounts");
+  ASSERT_EQ(accounts.status, 200) << accounts.body;
+  EXPECT_NE(accounts.body.find("\"currency\":\"USD\""), std::string::npos) << accounts.body;
+  HttpResult book = Get(*c, "/api/v3/brokerage/product_book?product_id=BTC-USD&limit=5");
+  ASSERT_EQ(book.status, 200) << book.body;
+  EXPECT_NE(book.body.find("\"pricebook\""), std::string::npos);
+  EXPECT_EQ(
+      testing::AdminPost(venue_->admin_port(), "/admin/fault?type=foreign_order&key=nobody", "")
+          .status,
+      404);
 }
 
 TEST_F(SimVenueTest, StopIsBoundedWithClientsConnected) {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -54,6 +55,7 @@ constexpr int64_t kMaxFaultMs = 3'600'000;  // an hour: keeps ms * 1e6 far from 
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kCallTimeout = std::chrono::seconds(5);
 constexpr auto kStopGrace = std::chrono::seconds(2);
+constexpr int64_t kReorderHoldNs = 1'000'000'000;  // reorder_user: a lone frame waits this long
 constexpr char kServerName[] = "nzeza-sim";
 
 // Debian's Abseil has its own string_view (not std::string_view).
@@ -171,6 +173,8 @@ std::string_view FrameChannel(std::string_view frame) {
   return frame.substr(i + 1, end - i - 1);
 }
 
+bool IsUserFrame(std::string_view frame) { return FrameChannel(frame) == "user"; }
+
 bool IsMarketDataFrame(std::string_view frame) {
   const std::string_view ch = FrameChannel(frame);
   return ch == "l2_data" || ch == "market_trades" || ch == "ticker" || ch == "ticker_batch" ||
@@ -205,9 +209,11 @@ absl::StatusOr<SimFault> ParseFaultRequest(std::string_view query, std::string_v
       if (absl::Status s = set_int(key, value, &f.ms); !s.ok()) return s;
     } else if (key == "count") {
       if (absl::Status s = set_int(key, value, &f.count); !s.ok()) return s;
+    } else if (key == "key") {
+      f.key = value;
     } else if (!key.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("\"", key, "\": unknown field (expected type, ms, count)"));
+          absl::StrCat("\"", key, "\": unknown field (expected type, ms, count, key)"));
     }
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
@@ -244,16 +250,21 @@ absl::StatusOr<SimFault> ParseFaultRequest(std::string_view query, std::string_v
           return absl::InvalidArgumentError(absl::StrCat("\"", k, "\": expected an integer"));
         }
         (k == "ms" ? f.ms : f.count) = v;
+      } else if (k == "key") {
+        std::string_view name;
+        if (field.value().get_string().get(name) != simdjson::SUCCESS) {
+          return absl::InvalidArgumentError("\"key\": expected a string");
+        }
+        f.key = std::string(name);
       } else {
         return absl::InvalidArgumentError(
-            absl::StrCat("\"", k, "\": unknown field (expected type, ms, count)"));
+            absl::StrCat("\"", k, "\": unknown field (expected type, ms, count, key)"));
       }
     }
   }
   if (!have_type) {
     return absl::InvalidArgumentError(
-        "\"type\": missing (one of clear, disconnect, stall, gap, duplicate, malformed, reject, "
-        "latency)");
+        absl::StrCat("\"type\": missing (one of ", FaultTypeNames(), ")"));
   }
   return f;
 }
@@ -292,20 +303,60 @@ std::string_view FaultTypeName(FaultType type) {
       return "reject";
     case FaultType::kLatency:
       return "latency";
+    case FaultType::kWithholdCreate:
+      return "withhold_create";
+    case FaultType::kWithholdCancel:
+      return "withhold_cancel";
+    case FaultType::kErrorAfterAccept:
+      return "error_after_accept";
+    case FaultType::kUserDisconnect:
+      return "user_disconnect";
+    case FaultType::kDuplicateUser:
+      return "duplicate_user";
+    case FaultType::kReorderUser:
+      return "reorder_user";
+    case FaultType::kForeignOrder:
+      return "foreign_order";
+    case FaultType::kListLag:
+      return "list_lag";
   }
   return "unknown";
 }
 
+namespace {
+constexpr FaultType kAllFaults[] = {
+    FaultType::kClear,
+    FaultType::kDisconnect,
+    FaultType::kStall,
+    FaultType::kGap,
+    FaultType::kDuplicate,
+    FaultType::kMalformed,
+    FaultType::kReject,
+    FaultType::kLatency,
+    FaultType::kWithholdCreate,
+    FaultType::kWithholdCancel,
+    FaultType::kErrorAfterAccept,
+    FaultType::kUserDisconnect,
+    FaultType::kDuplicateUser,
+    FaultType::kReorderUser,
+    FaultType::kForeignOrder,
+    FaultType::kListLag,
+};
+}  // namespace
+
+std::string FaultTypeNames() {
+  std::string out;
+  for (FaultType t : kAllFaults)
+    absl::StrAppend(&out, out.empty() ? "" : ", ", Av(FaultTypeName(t)));
+  return out;
+}
+
 absl::StatusOr<FaultType> ParseFaultType(std::string_view name) {
-  for (FaultType t :
-       {FaultType::kClear, FaultType::kDisconnect, FaultType::kStall, FaultType::kGap,
-        FaultType::kDuplicate, FaultType::kMalformed, FaultType::kReject, FaultType::kLatency}) {
+  for (FaultType t : kAllFaults) {
     if (FaultTypeName(t) == name) return t;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("\"type\": unknown fault \"", Av(name),
-                   "\" (one of clear, disconnect, stall, gap, duplicate, malformed, reject, "
-                   "latency)"));
+      absl::StrCat("\"type\": unknown fault \"", Av(name), "\" (one of ", FaultTypeNames(), ")"));
 }
 
 std::string AccountViewJson(const AccountView& view) {
@@ -370,7 +421,13 @@ class SimServer::Impl {
   void OnTick();
   void ArmTick();
   void PumpAll(int64_t now);
-  int ApplyFault(const SimFault& f, int64_t now);
+  // What a fault did: WebSocket connections affected, and more members for the admin reply
+  // (",\"order_id\":..." for foreign_order; empty otherwise).
+  struct Applied {
+    int connections = 0;
+    std::string extra;
+  };
+  absl::StatusOr<Applied> ApplyFault(const SimFault& f, int64_t now);
   void CloseAll();
   void Upgrade(TlsStream stream, Request req);
   Response HandleAdmin(const Request& req);
@@ -402,7 +459,8 @@ class SimServer::Impl {
   struct Counters {
     std::atomic<uint64_t> ws_accepted{0}, ws_open{0}, ws_refused{0}, ws_dropped_slow{0},
         ws_frames_in{0}, ws_frames_out{0}, rest_requests{0}, admin_requests{0}, faults_applied{0},
-        frames_dropped{0}, frames_duplicated{0}, frames_malformed{0};
+        frames_dropped{0}, frames_duplicated{0}, frames_malformed{0}, replies_withheld{0},
+        user_disconnects{0}, user_frames_duplicated{0}, user_frames_reordered{0};
   } counters_;
 
   net::io_context io_{1};
@@ -446,6 +504,7 @@ class SimServer::Impl::WsConn : public std::enable_shared_from_this<WsConn> {
   void Pump(int64_t now) {
     if (closed_ || !session_) return;
     if (srv_->stalled(now)) return;
+    if (held_user_.has_value() && now - held_since_ns_ >= kReorderHoldNs) ReleaseHeld();
     std::vector<std::string>& frames = srv_->frames_scratch_;
     frames.clear();
     session_->Drain(now, &frames);
@@ -481,7 +540,11 @@ class SimServer::Impl::WsConn : public std::enable_shared_from_this<WsConn> {
           Enqueue(f, due);
         }
       }
-      Enqueue(std::move(f), due);
+      if ((pending_user_dup_ > 0 || pending_user_reorder_ > 0) && IsUserFrame(f)) {
+        EnqueueUser(std::move(f), due, now);
+      } else {
+        Enqueue(std::move(f), due);
+      }
       if (closed_) return;
     }
     Flush(now);
@@ -496,11 +559,21 @@ class SimServer::Impl::WsConn : public std::enable_shared_from_this<WsConn> {
   }
 
   bool open() const { return session_ != nullptr && !closed_; }
+  // The key name of the connection's `user` subscription ("" without one).
+  std::string_view user_key() const {
+    return session_ && !closed_ ? session_->user_key() : std::string_view();
+  }
 
   void AddGap() { ++pending_gap_; }
   void AddDuplicate() { ++pending_dup_; }
   void AddMalformed() { ++pending_malformed_; }
-  void ClearPending() { pending_gap_ = pending_dup_ = pending_malformed_ = 0; }
+  void AddUserDuplicates(int64_t n) { pending_user_dup_ += n; }
+  void AddUserReorders(int64_t n) { pending_user_reorder_ += n; }
+  void ClearPending() {
+    pending_gap_ = pending_dup_ = pending_malformed_ = 0;
+    pending_user_dup_ = pending_user_reorder_ = 0;
+    if (held_user_.has_value()) ReleaseHeld();
+  }
 
  private:
   struct Out {
@@ -539,6 +612,11 @@ class SimServer::Impl::WsConn : public std::enable_shared_from_this<WsConn> {
     const std::string_view text(static_cast<const char*>(rbuf_.cdata().data()), rbuf_.size());
     session_->OnClientText(text, now);
     rbuf_.consume(rbuf_.size());
+    if (session_->close_requested()) {  // a `user` subscribe while the user channel is down
+      srv_->counters_.user_disconnects.fetch_add(1, std::memory_order_relaxed);
+      Close();
+      return;
+    }
     Pump(now);
     if (!closed_) Read();
   }
@@ -550,6 +628,44 @@ class SimServer::Impl::WsConn : public std::enable_shared_from_this<WsConn> {
       srv_->counters_.ws_dropped_slow.fetch_add(1, std::memory_order_relaxed);
       Close();
     }
+  }
+
+  // A user-channel frame while duplicate_user / reorder_user is pending.
+  void EnqueueUser(std::string text, int64_t due, int64_t now) {
+    if (pending_user_reorder_ > 0) {
+      if (!held_user_.has_value()) {
+        held_user_ = std::move(text);
+        held_due_ns_ = due;
+        held_since_ns_ = now;
+        return;
+      }
+      // The second of the pair goes first.
+      --pending_user_reorder_;
+      srv_->counters_.user_frames_reordered.fetch_add(1, std::memory_order_relaxed);
+      std::string first = std::move(*held_user_);
+      held_user_.reset();
+      EnqueueMaybeTwice(std::move(text), due);
+      if (!closed_) EnqueueMaybeTwice(std::move(first), due);
+      return;
+    }
+    EnqueueMaybeTwice(std::move(text), due);
+  }
+
+  void EnqueueMaybeTwice(std::string text, int64_t due) {
+    if (pending_user_dup_ > 0) {
+      --pending_user_dup_;
+      srv_->counters_.user_frames_duplicated.fetch_add(1, std::memory_order_relaxed);
+      Enqueue(text, due);
+      if (closed_) return;
+    }
+    Enqueue(std::move(text), due);
+  }
+
+  // A frame held for a reorder goes out alone (no partner came, or a clear).
+  void ReleaseHeld() {
+    std::string text = std::move(*held_user_);
+    held_user_.reset();
+    EnqueueMaybeTwice(std::move(text), held_due_ns_);
   }
 
   void Flush(int64_t now) {
@@ -588,6 +704,11 @@ class SimServer::Impl::WsConn : public std::enable_shared_from_this<WsConn> {
   int pending_gap_ = 0;
   int pending_dup_ = 0;
   int pending_malformed_ = 0;
+  int64_t pending_user_dup_ = 0;          // duplicate_user
+  int64_t pending_user_reorder_ = 0;      // reorder_user: pairs
+  std::optional<std::string> held_user_;  // reorder_user: the first frame of a pair
+  int64_t held_due_ns_ = 0;
+  int64_t held_since_ns_ = 0;
 };
 
 // A TLS connection before it is a WebSocket: the handshake, then REST requests (keep-alive)
@@ -673,9 +794,17 @@ class SimServer::Impl::HttpsConn : public Conn {
     Response res = JsonResponse(static_cast<http::status>(r.status), std::move(r.body),
                                 req.version(), req.keep_alive());
     srv_->PumpAll(now);  // user-channel updates the request caused
-    if (srv_->latency_ns_ > 0) {
+    if (r.withhold_ms >= 0) {
+      srv_->counters_.replies_withheld.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (r.withhold_ms == 0) {  // never answered: silent until the client closes
+      Discard();
+      return;
+    }
+    const int64_t delay_ns = r.withhold_ms > 0 ? r.withhold_ms * kMsNs : srv_->latency_ns_;
+    if (delay_ns > 0) {
       res_ = std::move(res);
-      delay_.expires_after(std::chrono::nanoseconds(srv_->latency_ns_));
+      delay_.expires_after(std::chrono::nanoseconds(delay_ns));
       delay_.async_wait([self = Self()](beast::error_code wec) {
         if (wec || self->closed_) return;
         self->Write();
@@ -688,6 +817,17 @@ class SimServer::Impl::HttpsConn : public Conn {
   void Reply(Response res) {
     res_ = std::move(res);
     Write();
+  }
+
+  // After a reply withheld for good: reads (and drops) whatever comes, only to notice the close.
+  void Discard() {
+    stream_.async_read_some(net::buffer(discard_), [self = Self()](beast::error_code ec, size_t) {
+      if (ec || self->closed_) {
+        self->Close();
+        return;
+      }
+      self->Discard();
+    });
   }
 
   void Write() {
@@ -706,6 +846,7 @@ class SimServer::Impl::HttpsConn : public Conn {
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Response res_;
+  std::array<char, 4096> discard_{};
   bool closed_ = false;
   bool upgraded_ = false;
 };
@@ -910,7 +1051,11 @@ void SimServer::Impl::OnTick() {
   const int64_t now = WallNs();
   for (Scheduled& s : scheduled_) {
     if (s.next_ns > now) continue;
-    ApplyFault(s.f.fault, now);
+    if (absl::StatusOr<Applied> a = ApplyFault(s.f.fault, now); !a.ok()) {
+      std::fprintf(stderr, "nzeza-sim: scheduled fault %s: %s\n",
+                   std::string(FaultTypeName(s.f.fault.type)).c_str(),
+                   std::string(a.status().message()).c_str());
+    }
     s.next_ns = s.f.every_ms > 0 ? now + s.f.every_ms * kMsNs : std::numeric_limits<int64_t>::max();
   }
   exchange_->Advance(now);
@@ -924,22 +1069,26 @@ void SimServer::Impl::PumpAll(int64_t now) {
   ws_scratch_.clear();
 }
 
-int SimServer::Impl::ApplyFault(const SimFault& f, int64_t now) {
+absl::StatusOr<SimServer::Impl::Applied> SimServer::Impl::ApplyFault(const SimFault& f,
+                                                                     int64_t now) {
   counters_.faults_applied.fetch_add(1, std::memory_order_relaxed);
   ws_scratch_.clear();
-  int n = 0;  // sessions open (not mid-handshake)
+  Applied applied;
+  int& n = applied.connections;  // sessions open (not mid-handshake)
   for (auto& [id, c] : ws_) {
     ws_scratch_.push_back(c);
     n += c->open() ? 1 : 0;
   }
+  const int64_t count = std::max<int64_t>(f.count, 1);  // the count faults: 0 means 1
+  ExchangeFaults ef = exchange_->faults();
+  ef.reject_every_n = options_.recurring.reject_every_n;  // configuration: always kept
   switch (f.type) {
     case FaultType::kClear:
       stall_until_ns_ = 0;
       refuse_until_ns_ = 0;
       latency_ns_ = 0;
       for (auto& c : ws_scratch_) c->ClearPending();
-      exchange_->SetFaults(ExchangeFaults{.reject_next_orders = 0,
-                                          .reject_every_n = options_.recurring.reject_every_n});
+      exchange_->SetFaults(ExchangeFaults{.reject_every_n = options_.recurring.reject_every_n});
       break;
     case FaultType::kDisconnect:
       refuse_until_ns_ = f.ms > 0 ? now + f.ms * kMsNs : 0;
@@ -958,15 +1107,72 @@ int SimServer::Impl::ApplyFault(const SimFault& f, int64_t now) {
       for (auto& c : ws_scratch_) c->AddMalformed();
       break;
     case FaultType::kReject:
-      exchange_->SetFaults(ExchangeFaults{.reject_next_orders = f.count,
-                                          .reject_every_n = options_.recurring.reject_every_n});
+      ef.reject_next_orders = f.count;
+      exchange_->SetFaults(ef);
       break;
     case FaultType::kLatency:
       latency_ns_ = f.ms * kMsNs;
       break;
+    case FaultType::kWithholdCreate:
+      ef.withhold_create_next = count;
+      ef.withhold_create_ms = f.ms;
+      exchange_->SetFaults(ef);
+      break;
+    case FaultType::kWithholdCancel:
+      ef.withhold_cancel_next = count;
+      ef.withhold_cancel_ms = f.ms;
+      exchange_->SetFaults(ef);
+      break;
+    case FaultType::kErrorAfterAccept:
+      ef.error_after_accept_next = count;
+      exchange_->SetFaults(ef);
+      break;
+    case FaultType::kUserDisconnect: {
+      if (!f.key.empty() && !exchange_->Account(f.key).found) {
+        ws_scratch_.clear();
+        return absl::NotFoundError(absl::StrCat("\"key\": no API key named \"", f.key, "\""));
+      }
+      ef.user_down_until_ns = f.ms > 0 ? now + f.ms * kMsNs : 0;
+      ef.user_down_key = f.key;
+      exchange_->SetFaults(ef);
+      n = 0;
+      for (auto& c : ws_scratch_) {
+        const std::string_view key = c->user_key();
+        if (key.empty() || (!f.key.empty() && key != f.key)) continue;
+        c->Close();
+        ++n;
+      }
+      counters_.user_disconnects.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+      break;
+    }
+    case FaultType::kDuplicateUser:
+      for (auto& c : ws_scratch_) c->AddUserDuplicates(count);
+      break;
+    case FaultType::kReorderUser:
+      for (auto& c : ws_scratch_) c->AddUserReorders(count);
+      break;
+    case FaultType::kForeignOrder: {
+      absl::StatusOr<ForeignOrder> o = exchange_->PlaceForeignOrder(f.key, now);
+      if (!o.ok()) {
+        ws_scratch_.clear();
+        return o.status();
+      }
+      applied.extra = absl::StrCat(
+          R"(,"key":")", JsonEscape(o->key_name), R"(","order_id":")", JsonEscape(o->order_id),
+          R"(","client_order_id":")", JsonEscape(o->client_order_id), R"(","product_id":")",
+          JsonEscape(o->product_id), R"(","side":")", JsonEscape(o->side), R"(","limit_price":")",
+          JsonEscape(o->limit_price), R"(","base_size":")", JsonEscape(o->base_size), R"(")");
+      ws_scratch_.clear();
+      PumpAll(now);  // the user channel hears of it now
+      return applied;
+    }
+    case FaultType::kListLag:
+      ef.list_lag_ms = f.ms;
+      exchange_->SetFaults(ef);
+      break;
   }
   ws_scratch_.clear();
-  return n;
+  return applied;
 }
 
 void SimServer::Impl::CloseAll() {
@@ -1082,11 +1288,23 @@ Response SimServer::Impl::HandleAdmin(const Request& req) {
       return JsonResponse(http::status::bad_request,
                           ErrorJson("INVALID_ARGUMENT", Sv(valid.message())), v, ka);
     }
-    const int n = ApplyFault(*f, WallNs());
+    const absl::StatusOr<Applied> a = ApplyFault(*f, WallNs());
+    if (!a.ok()) {
+      const absl::StatusCode code = a.status().code();
+      return JsonResponse(
+          code == absl::StatusCode::kNotFound             ? http::status::not_found
+          : code == absl::StatusCode::kFailedPrecondition ? http::status::conflict
+                                                          : http::status::bad_request,
+          ErrorJson(code == absl::StatusCode::kNotFound             ? "NOT_FOUND"
+                    : code == absl::StatusCode::kFailedPrecondition ? "FAILED_PRECONDITION"
+                                                                    : "INVALID_ARGUMENT",
+                    Sv(a.status().message())),
+          v, ka);
+    }
     return JsonResponse(
         http::status::ok,
         absl::StrCat(R"({"ok":true,"type":")", Av(FaultTypeName(f->type)), R"(","ms":)", f->ms,
-                     R"(,"count":)", f->count, R"(,"connections":)", n, "}"),
+                     R"(,"count":)", f->count, R"(,"connections":)", a->connections, a->extra, "}"),
         v, ka);
   }
   return JsonResponse(http::status::not_found,
@@ -1108,9 +1326,12 @@ std::string SimServer::Impl::HealthJson() const {
       ld(c.ws_frames_out), R"(,"ws_frames_in":)", ld(c.ws_frames_in), R"(,"rest_requests":)",
       ld(c.rest_requests), R"(,"faults_applied":)", ld(c.faults_applied), R"(,"frames_dropped":)",
       ld(c.frames_dropped), R"(,"frames_duplicated":)", ld(c.frames_duplicated),
-      R"(,"frames_malformed":)", ld(c.frames_malformed), R"(,"stalled":)",
-      stalled(now) ? "true" : "false", R"(,"refusing":)", now < refuse_until_ns_ ? "true" : "false",
-      R"(,"latency_ms":)", latency_ns_ / kMsNs, "}");
+      R"(,"frames_malformed":)", ld(c.frames_malformed), R"(,"replies_withheld":)",
+      ld(c.replies_withheld), R"(,"user_disconnects":)", ld(c.user_disconnects),
+      R"(,"user_frames_duplicated":)", ld(c.user_frames_duplicated), R"(,"user_frames_reordered":)",
+      ld(c.user_frames_reordered), R"(,"stalled":)", stalled(now) ? "true" : "false",
+      R"(,"refusing":)", now < refuse_until_ns_ ? "true" : "false", R"(,"latency_ms":)",
+      latency_ns_ / kMsNs, "}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1136,7 +1357,11 @@ const SimServerPorts& SimServer::ports() const { return impl_->ports_; }
 absl::StatusOr<int> SimServer::InjectFault(const SimFault& fault) {
   if (absl::Status s = ValidateFault(fault); !s.ok()) return s;
   Impl* impl = impl_.get();
-  return impl->CallOnIo([impl, fault] { return impl->ApplyFault(fault, WallNs()); });
+  absl::StatusOr<absl::StatusOr<Impl::Applied>> r =
+      impl->CallOnIo([impl, fault] { return impl->ApplyFault(fault, WallNs()); });
+  if (!r.ok()) return r.status();
+  if (!r->ok()) return r->status();
+  return (*r)->connections;
 }
 
 absl::StatusOr<AccountView> SimServer::Account(std::string_view key_name) {
@@ -1161,6 +1386,10 @@ SimServerStats SimServer::stats() const {
   s.frames_dropped = ld(c.frames_dropped);
   s.frames_duplicated = ld(c.frames_duplicated);
   s.frames_malformed = ld(c.frames_malformed);
+  s.replies_withheld = ld(c.replies_withheld);
+  s.user_disconnects = ld(c.user_disconnects);
+  s.user_frames_duplicated = ld(c.user_frames_duplicated);
+  s.user_frames_reordered = ld(c.user_frames_reordered);
   return s;
 }
 

@@ -36,17 +36,60 @@
 //               connection just before it (so: one undecodable frame, no gap).
 //   reject      ExchangeFaults::reject_next_orders = `count`.
 //   latency     add `ms` to every REST reply and WebSocket frame from now on (0: none).
-//   clear       end a stall, a refusal and added latency; cancel pending gap/duplicate/malformed
-//               and rejects (recurring faults, below, are configuration and stay).
+//   withhold_create  the next `count` (0: 1) create-order requests (authenticated POST
+//               /api/v3/brokerage/orders inside the rate limit, whatever their outcome) are
+//               executed as usual (the order is placed, matches, shows on the user channel and in
+//               the list endpoints) but the HTTP reply is withheld: `ms` = 0 never sends it, the
+//               connection stays open and silent (the client times out; what else it sends on
+//               that connection is read and discarded, never answered, and the connection closes
+//               when the client closes it); `ms` > 0 sends it after `ms` (instead of any added
+//               latency). HTTP/1.1 answers in order, so later requests on that connection wait
+//               behind it (they are not read until it is sent); other connections are never
+//               held up. Sets the count (does not add to it).
+//   withhold_cancel  the same for batch_cancel requests (the cancel is executed, its reply
+//               withheld).
+//   error_after_accept  the next `count` (0: 1) create-order requests are executed (the order
+//               placed) and answered HTTP 503 {"error":"UNAVAILABLE","error_details":...,
+//               "message":"Service Unavailable"}. Sets the count.
+//   user_disconnect  close abruptly (no close frame) every WebSocket connection with a `user`
+//               subscription (only those of `key`'s account when `key` is given); connections
+//               without one are untouched. Then for `ms` the user channel is down for that
+//               account (every account without `key`): its user-channel updates are dropped,
+//               not queued (matching goes on; fills made meanwhile are visible later through
+//               List Orders / List Fills), and a connection that subscribes to `user` meanwhile
+//               is closed abruptly at once (no reply). After `ms`, a subscribe gets the usual
+//               subscriptions reply and a snapshot of the open orders. "connections": how many
+//               were closed.
+//   duplicate_user  each of the next `count` (0: 1) user-channel frames of each open connection
+//               is sent twice (same sequence_num). Adds to what is pending.
+//   reorder_user  the next `count` (0: 1) pairs of user-channel frames of each open connection
+//               go out in swapped order (the client sees sequence_num go back by one). The
+//               first frame of a pair waits for the second at most 1 s, then goes alone (that
+//               pair is not counted). Adds to what is pending.
+//   foreign_order  place a resting buy on `key`'s account (empty: the first API key) as another
+//               client of the same key would: first product, base_min_size at half the mid,
+//               client_order_id "manual-<n>" (Exchange::PlaceForeignOrder). The admin reply
+//               adds "order_id", "client_order_id", "product_id", "limit_price", "base_size".
+//               Errors: 404 for an unknown key, 409 when the venue refuses the order.
+//   list_lag    from now on orders created are left out of List Orders
+//               (/orders/historical/batch) for `ms` after their creation (Coinbase's indexing
+//               lag); Get Order and List Fills see them at once. `ms` = 0 turns it off and lists
+//               every order again at once.
+//   clear       end a stall, a refusal, added latency, a user-channel outage and list lag; cancel
+//               pending gap/duplicate/malformed/duplicate_user/reorder_user (a frame held for a
+//               reorder goes out), rejects, withholds and error_after_accept (replies already
+//               withheld stay so). Recurring faults, below, are configuration and stay.
 // Recurring faults (RecurringFaults, at start): every n-th market-data frame of each connection
 // (counted per connection) is dropped, sent twice or preceded by its truncated copy, as the gap,
 // duplicate and malformed faults do with the next one; every n-th create-order request fails as a
 // reject does.
 //
 // Admin endpoint (plain HTTP/1.1 on bind_address:admin_port, JSON replies):
-//   POST /admin/fault   body {"type":"stall","ms":500} or {"type":"reject","count":3}, or the same
-//                       as a query string (/admin/fault?type=gap). 200 {"ok":true,...,
-//                       "connections":<WebSocket connections affected>}; 400 naming a bad field.
+//   POST /admin/fault   body {"type":"stall","ms":500} or {"type":"reject","count":3} (fields:
+//   type,
+//                       ms, count, key), or the same as a query string (/admin/fault?type=gap).
+//                       200 {"ok":true,"type":...,"ms":...,"count":...,"connections":<WebSocket
+//                       connections affected>}; 400 naming a bad field.
 //   GET /admin/account?key=<key name, percent-encoded>  the Exchange::Account as JSON; 404 when
 //                       the key is unknown.
 //   GET /admin/totals   Exchange::Totals() as a JSON array (mantissas as integers).
@@ -80,18 +123,30 @@ enum class FaultType : uint8_t {
   kMalformed,
   kReject,
   kLatency,
+  kWithholdCreate,
+  kWithholdCancel,
+  kErrorAfterAccept,
+  kUserDisconnect,
+  kDuplicateUser,
+  kReorderUser,
+  kForeignOrder,
+  kListLag,
 };
 
 // "disconnect", "stall", ... (the admin endpoint's and the config's spelling).
 std::string_view FaultTypeName(FaultType type);
 // The inverse. Errors: InvalidArgument listing the valid names.
 absl::StatusOr<FaultType> ParseFaultType(std::string_view name);
+// Every fault name, comma-separated ("clear, disconnect, ..."), for error messages.
+std::string FaultTypeNames();
 
 // One fault (see the file comment for what each does with `ms` and `count`).
 struct SimFault {
   FaultType type = FaultType::kClear;
-  int64_t ms = 0;     // disconnect: refuse new upgrades this long; stall, latency: duration/added
-  int64_t count = 0;  // reject: how many create-order requests fail
+  int64_t ms = 0;     // disconnect: refuse new upgrades this long; stall, latency: duration/added;
+                      // withhold_*: delay (0: never); user_disconnect: outage; list_lag: lag
+  int64_t count = 0;  // reject, withhold_*, error_after_accept, duplicate_user, reorder_user
+  std::string key = {};  // user_disconnect, foreign_order: the API key's name (empty: all/first)
 };
 
 // A fault applied `at_ms` after start, then every `every_ms` if positive.
@@ -139,9 +194,14 @@ struct SimServerStats {
   uint64_t rest_requests = 0;
   uint64_t admin_requests = 0;
   uint64_t faults_applied = 0;
-  uint64_t frames_dropped = 0;     // gap
-  uint64_t frames_duplicated = 0;  // duplicate
-  uint64_t frames_malformed = 0;   // malformed
+  uint64_t frames_dropped = 0;          // gap
+  uint64_t frames_duplicated = 0;       // duplicate
+  uint64_t frames_malformed = 0;        // malformed
+  uint64_t replies_withheld = 0;        // withhold_create / withhold_cancel replies held back
+  uint64_t user_disconnects = 0;        // connections closed by user_disconnect (and refused
+                                        // user subscribes during the outage)
+  uint64_t user_frames_duplicated = 0;  // duplicate_user
+  uint64_t user_frames_reordered = 0;   // reorder_user: pairs swapped
 };
 
 class SimServer {
@@ -162,7 +222,8 @@ class SimServer {
   const SimServerPorts& ports() const;
 
   // Applies a fault on the I/O thread and waits for it (at most 5 s). Returns how many WebSocket
-  // connections it affected. Errors: FailedPrecondition after Stop(), DeadlineExceeded.
+  // connections it affected. Errors: FailedPrecondition after Stop(), DeadlineExceeded,
+  // InvalidArgument (ms or count out of range), foreign_order's (NotFound, FailedPrecondition).
   absl::StatusOr<int> InjectFault(const SimFault& fault);
   // Exchange::Account, read on the I/O thread. Errors: as InjectFault.
   absl::StatusOr<AccountView> Account(std::string_view key_name);
