@@ -7,8 +7,9 @@
 //   {"ws_port":43211,"rest_port":43212,"admin_port":43213,"jwt_host":"127.0.0.1:43212",
 //    "ca_file":"/tmp/sim-ca.pem","pid":1234}
 //
-// Flags override the config file (sim_config.h). Exit status: 0 after a clean stop, 2 for a bad
-// flag or configuration (the message names the flag or key), 1 when the venue cannot start
+// "ca_file" names the certificate file written (--cert-out, else [server] cert_out; "" when
+// neither). Flags override the config file (sim_config.h). Exit status: 0 after a clean stop, 2 for
+// a bad flag or configuration (the message names the flag or key), 1 when the venue cannot start
 // (e.g. a port in use).
 #include <signal.h>
 #include <unistd.h>
@@ -40,7 +41,8 @@ constexpr char kUsage[] =
     "  --admin-port N     plain-HTTP admin port (fault injection, accounts)\n"
     "  --seed N           the market model's seed\n"
     "  --cert/--key FILE  serve this certificate instead of a generated one\n"
-    "  --cert-out PATH    write the certificate clients must trust (their CA file)\n"
+    "  --cert-out PATH    write the certificate clients must trust (their CA file);\n"
+    "                     overrides [server] cert_out\n"
     "  --jwt-host HOST    the host a REST JWT's uri must name (default 127.0.0.1:<rest port>)\n"
     "  --duration SECONDS run this long, then exit 0 (0: until SIGINT/SIGTERM; default 0)\n"
     "Prints one JSON line with the ports on stdout once listening.\n";
@@ -138,7 +140,8 @@ int main(int argc, char** argv) {
     options.cert.cert_file = cert_file;
     options.cert.key_file = key_file;
   }
-  if (!cert_out.empty()) options.ca_out_path = cert_out;
+  if (!cert_out.empty()) options.ca_out_path = cert_out;  // the flag wins over [server] cert_out
+  const std::string ca_file = options.ca_out_path;
   if (have_jwt_host) options.jwt_host = jwt_host;
 
   // SIGINT/SIGTERM are taken by sigtimedwait below; blocked before the venue's thread starts,
@@ -157,10 +160,10 @@ int main(int argc, char** argv) {
                 std::string(venue.status().message()));
   }
   SimVenue& v = **venue;
-  const std::string ports_line = absl::StrCat(
-      R"({"ws_port":)", v.ws_port(), R"(,"rest_port":)", v.rest_port(), R"(,"admin_port":)",
-      v.admin_port(), R"(,"jwt_host":)", JsonString(v.jwt_host()), R"(,"ca_file":)",
-      JsonString(cert_out.empty() ? std::string() : cert_out), R"(,"pid":)", ::getpid(), "}\n");
+  const std::string ports_line =
+      absl::StrCat(R"({"ws_port":)", v.ws_port(), R"(,"rest_port":)", v.rest_port(),
+                   R"(,"admin_port":)", v.admin_port(), R"(,"jwt_host":)", JsonString(v.jwt_host()),
+                   R"(,"ca_file":)", JsonString(ca_file), R"(,"pid":)", ::getpid(), "}\n");
   std::fputs(ports_line.c_str(), stdout);
   std::fflush(stdout);
 

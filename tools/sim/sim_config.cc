@@ -233,6 +233,7 @@ absl::Status ReadServer(const Reader& r, const toml::table& t, SimVenueOptions* 
   }
   o->cert.cert_file = Resolve(r.file(), cert_file);
   o->cert.key_file = Resolve(r.file(), key_file);
+  o->ca_out_path = Resolve(r.file(), o->ca_out_path);
   o->ws_port = static_cast<uint16_t>(ws);
   o->rest_port = static_cast<uint16_t>(rest);
   o->admin_port = static_cast<uint16_t>(admin);
@@ -325,17 +326,19 @@ absl::Status ReadKeys(const Reader& r, const toml::array& a, SimVenueOptions* o)
 }
 
 absl::Status ReadFaults(const Reader& r, const toml::table& t, SimVenueOptions* o) {
-  if (absl::Status s = r.OnlyKnown(t, "faults.",
-                                   {"latency_ms", "reject_next_orders", "schedule", "gap_every_n",
-                                    "duplicate_every_n", "malformed_every_n", "reject_every_n"});
+  if (absl::Status s =
+          r.OnlyKnown(t, "faults.",
+                      {"latency_ms", "list_lag_ms", "reject_next_orders", "schedule", "gap_every_n",
+                       "duplicate_every_n", "malformed_every_n", "reject_every_n"});
       !s.ok()) {
     return s;
   }
-  int64_t latency = 0, reject = 0;
+  int64_t latency = 0, list_lag = 0, reject = 0;
   RecurringFaults& every = o->recurring;
   constexpr int64_t kMaxN = 1'000'000'000;
   for (absl::Status s :
        {r.Int(t, "faults.", "latency_ms", 0, 3'600'000, &latency),
+        r.Int(t, "faults.", "list_lag_ms", 0, 3'600'000, &list_lag),
         r.Int(t, "faults.", "reject_next_orders", 0, kMaxN, &reject),
         r.Int(t, "faults.", "gap_every_n", 0, kMaxN, &every.gap_every_n),
         r.Int(t, "faults.", "duplicate_every_n", 0, kMaxN, &every.duplicate_every_n),
@@ -345,13 +348,17 @@ absl::Status ReadFaults(const Reader& r, const toml::table& t, SimVenueOptions* 
   }
   if (latency > 0) o->faults.push_back({.fault = {.type = FaultType::kLatency, .ms = latency}});
   if (reject > 0) o->faults.push_back({.fault = {.type = FaultType::kReject, .count = reject}});
+  if (list_lag > 0) {
+    o->faults.push_back({.fault = {.type = FaultType::kListLag, .ms = list_lag}});
+  }
   absl::StatusOr<const toml::array*> sched = r.Tables(t, "schedule", "faults.");
   if (!sched.ok()) return sched.status();
   if (*sched == nullptr) return absl::OkStatus();
   for (size_t i = 0; i < (*sched)->size(); ++i) {
     const toml::table& f = *(**sched)[i].as_table();
     const std::string p = absl::StrCat("faults.schedule[", i, "].");
-    if (absl::Status s = r.OnlyKnown(f, p, {"type", "at_ms", "every_ms", "ms", "count"}); !s.ok()) {
+    if (absl::Status s = r.OnlyKnown(f, p, {"type", "at_ms", "every_ms", "ms", "count", "key"});
+        !s.ok()) {
       return s;
     }
     ScheduledFault sf;
@@ -360,16 +367,15 @@ absl::Status ReadFaults(const Reader& r, const toml::table& t, SimVenueOptions* 
          {r.Str(f, p, "type", &type, true), r.Int(f, p, "at_ms", 0, kMaxI / 1'000'000, &sf.at_ms),
           r.Int(f, p, "every_ms", 0, kMaxI / 1'000'000, &sf.every_ms),
           r.Int(f, p, "ms", 0, 3'600'000, &sf.fault.ms),
-          r.Int(f, p, "count", 0, 1'000'000'000, &sf.fault.count)}) {
+          r.Int(f, p, "count", 0, 1'000'000'000, &sf.fault.count),
+          r.Str(f, p, "key", &sf.fault.key)}) {
       if (!s.ok()) return s;
     }
     if (type.empty()) return r.Error(p + "type", "missing");
     absl::StatusOr<FaultType> ft = ParseFaultType(type);
     if (!ft.ok()) {
       return r.Error(p + "type",
-                     absl::StrCat("unknown fault \"", type,
-                                  "\" (one of clear, disconnect, stall, gap, duplicate, malformed, "
-                                  "reject, latency)"));
+                     absl::StrCat("unknown fault \"", type, "\" (one of ", FaultTypeNames(), ")"));
     }
     sf.fault.type = *ft;
     o->faults.push_back(sf);

@@ -14,7 +14,7 @@
 //   admin_port = 0
 //   cert_file = "cert.pem" # with key_file; otherwise a self-signed certificate is generated
 //   key_file = "key.pem"
-//   cert_out = "ca.pem"    # where to write the certificate clients trust
+//   cert_out = "ca.pem"    # where to write the certificate clients trust (--cert-out wins)
 //   jwt_host = ""          # the host a REST JWT's uri must name; "" = 127.0.0.1:<rest_port>
 //   tick_us = 1000
 //   [[products]]
@@ -29,17 +29,22 @@
 //   base_balance = "10"
 //   [faults]
 //   latency_ms = 0
+//   list_lag_ms = 0        # orders hidden from List Orders this long after creation
 //   reject_next_orders = 0
 //   gap_every_n = 0        # recurring (0: off): every n-th market-data frame of a connection is
 //   duplicate_every_n = 0  # dropped / sent twice / preceded by a truncated copy; every n-th
 //   malformed_every_n = 0  # create-order request fails (RecurringFaults)
 //   reject_every_n = 0
 //   [[faults.schedule]]
-//   type = "disconnect"    # disconnect, stall, gap, duplicate, malformed, reject, latency, clear
-//   at_ms = 5000
-//   every_ms = 0
-//   ms = 1000
+//   type = "disconnect"    # any FaultType name (sim_server.h): disconnect, stall, gap, duplicate,
+//   at_ms = 5000           # malformed, reject, latency, withhold_create, withhold_cancel,
+//   every_ms = 0           # error_after_accept, user_disconnect, duplicate_user, reorder_user,
+//   ms = 1000              # foreign_order, list_lag, clear
 //   count = 0
+//   key = ""               # user_disconnect, foreign_order: the API key's name
+//
+// Relative paths (cert_file, key_file, cert_out, public_key_file) are relative to the
+// configuration file's directory.
 //
 // Unknown keys are errors (a typo must not silently fall back to a default).
 #ifndef NZEZA_TOOLS_SIM_SIM_CONFIG_H_

@@ -1,5 +1,6 @@
 // nzeza-sim as a process: it prints its ports as one JSON line, serves TLS that a client verifies
-// with the --cert-out file, exits 0 on SIGTERM (and when --duration runs out), and refuses a bad
+// with the --cert-out file (or the [server] cert_out one), exits 0 on SIGTERM (and when
+// --duration runs out), takes every fault type in its configuration, and refuses a bad
 // configuration with a message naming the key.
 #include <fcntl.h>
 #include <poll.h>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "../../venues/sim/server_test_util.h"
+#include "../../venues/sim/sim_test_util.h"
 #include "gtest/gtest.h"
 #include "nzeza/net/tls.h"
 
@@ -175,6 +177,101 @@ volatility_bps = 10
   ::unlink(config.c_str());
 }
 
+// A verifying client trusting only `ca_file` gets market data from `ws_port`.
+void ExpectTlsTrusting(const std::string& ca_file, int64_t ws_port, const Child& sim) {
+  TlsClientOptions trust;
+  trust.ca_file = ca_file;
+  absl::StatusOr<TlsContext> tls = MakeClientTlsContext(trust);
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  testing::WsProbe p(static_cast<uint16_t>(ws_port), *tls,
+                     R"({"type":"subscribe","channel":"level2","product_ids":["BTC-USD"]})");
+  EXPECT_TRUE(p.PollUntil([&] { return p.CountChannel("l2_data") >= 1; }, 15'000))
+      << "frames: " << p.frames.size() << " last close: " << p.last_close
+      << " stderr: " << sim.err();
+}
+
+TEST(NzezaSim, CertOutKeyWritesTheCaFileNextToTheConfig) {
+  // A relative cert_out is relative to the configuration file, as cert_file is; the ports line
+  // names the file.
+  const std::string dir = TempPath("nzeza_sim_certout_dir");
+  ASSERT_EQ(::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()), 0);
+  const std::string config = dir + "/sim.toml";
+  std::ofstream(config) << "[server]\ncert_out = \"ca-from-key.pem\"\n";
+  const std::string expected = dir + "/ca-from-key.pem";
+  {
+    Child sim({"--config", config});
+    ASSERT_TRUE(sim.started());
+    const std::string line = sim.ReadLine();
+    ASSERT_FALSE(line.empty()) << "no ports line; stderr: " << sim.err();
+    EXPECT_EQ(JsonStr(line, "ca_file"), expected) << line;
+    std::ifstream f(expected);
+    ASSERT_TRUE(f.good()) << expected << " not written";
+    ExpectTlsTrusting(expected, JsonInt(line, "ws_port"), sim);
+    sim.Signal(SIGTERM);
+    EXPECT_EQ(sim.Wait(), 0) << sim.err();
+  }
+  // The flag wins over the key.
+  ::unlink(expected.c_str());
+  const std::string flag = dir + "/ca-from-flag.pem";
+  {
+    Child sim({"--config", config, "--cert-out", flag});
+    const std::string line = sim.ReadLine();
+    ASSERT_FALSE(line.empty()) << "no ports line; stderr: " << sim.err();
+    EXPECT_EQ(JsonStr(line, "ca_file"), flag) << line;
+    EXPECT_TRUE(std::ifstream(flag).good());
+    EXPECT_FALSE(std::ifstream(expected).good()) << "the key's file was written too";
+    ExpectTlsTrusting(flag, JsonInt(line, "ws_port"), sim);
+    sim.Signal(SIGTERM);
+    EXPECT_EQ(sim.Wait(), 0) << sim.err();
+  }
+  // An absolute path is taken as it is.
+  const std::string abs = dir + "/abs-ca.pem";
+  const std::string config2 = dir + "/sim2.toml";
+  std::ofstream(config2) << "[server]\ncert_out = \"" << abs << "\"\n";
+  {
+    Child sim({"--config", config2, "--duration", "1"});
+    const std::string line = sim.ReadLine();
+    EXPECT_EQ(JsonStr(line, "ca_file"), abs) << line << sim.err();
+    EXPECT_EQ(sim.Wait(), 0) << sim.err();
+    EXPECT_TRUE(std::ifstream(abs).good());
+  }
+  ASSERT_EQ(::system(("rm -rf '" + dir + "'").c_str()), 0);
+}
+
+TEST(NzezaSim, TakesEveryFaultTypeInItsSchedule) {
+  std::string toml =
+      "[faults]\nlist_lag_ms = 200\n[[api_keys]]\nkey_name = \"k1\"\n"
+      "public_key_pem = \"\"\"\n" +
+      testing::FreshKey("k1").public_pem + "\"\"\"\n";
+  for (const char* type :
+       {"withhold_create", "withhold_cancel", "error_after_accept", "user_disconnect",
+        "duplicate_user", "reorder_user", "foreign_order", "list_lag", "clear"}) {
+    toml += std::string("[[faults.schedule]]\ntype = \"") + type +
+            "\"\nat_ms = 0\nms = 100\ncount = 1\n";
+  }
+  toml += "[[faults.schedule]]\ntype = \"foreign_order\"\nkey = \"k1\"\nat_ms = 0\n";
+  const std::string path = WriteConfig("nzeza_sim_faults.toml", toml);
+  Child sim({"--config", path});
+  ASSERT_TRUE(sim.started());
+  const std::string line = sim.ReadLine();
+  ASSERT_FALSE(line.empty()) << "no ports line; stderr: " << sim.err();
+  const uint16_t admin = static_cast<uint16_t>(JsonInt(line, "admin_port"));
+  // Two foreign orders were placed on k1 at start.
+  ASSERT_TRUE(testing::PollUntil(
+      [&] {
+        testing::HttpResult a = testing::AdminGet(admin, "/admin/account?key=k1");
+        return JsonInt(a.body, "open_orders") == 2;
+      },
+      [] {}, 10'000))
+      << sim.err();
+  testing::HttpResult h = testing::AdminGet(admin, "/admin/health");
+  EXPECT_GE(JsonInt(h.body, "faults_applied"), 11) << h.body;
+  sim.Signal(SIGTERM);
+  EXPECT_EQ(sim.Wait(), 0) << sim.err();
+  EXPECT_EQ(sim.err().find("scheduled fault"), std::string::npos) << sim.err();
+  ::unlink(path.c_str());
+}
+
 TEST(NzezaSim, ExitsZeroWhenTheDurationRunsOut) {
   Child sim({"--duration", "1"});
   ASSERT_TRUE(sim.started());
@@ -212,6 +309,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"bad_port", "[server]\nws_port = 70000\n", "server.ws_port"},
         BadConfig{"bad_fault", "[[faults.schedule]]\ntype = \"earthquake\"\nat_ms = 10\n",
                   "faults.schedule[0].type"},
+        BadConfig{"bad_fault_names", "[[faults.schedule]]\ntype = \"earthquake\"\n",
+                  "withhold_create"},
+        BadConfig{"bad_fault_key", "[[faults.schedule]]\ntype = \"foreign_order\"\nkey = 5\n",
+                  "faults.schedule[0].key"},
+        BadConfig{"bad_list_lag", "[faults]\nlist_lag_ms = -1\n", "faults.list_lag_ms"},
+        BadConfig{"bad_cert_out", "[server]\ncert_out = \"\"\n", "server.cert_out"},
         BadConfig{"bad_every_n", "[faults]\ngap_every_n = -3\n", "faults.gap_every_n"},
         BadConfig{"bad_keyfile",
                   "[[api_keys]]\nkey_name = \"k\"\npublic_key_file = \"/nonexistent/k.pem\"\n",
