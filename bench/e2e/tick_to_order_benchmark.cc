@@ -177,6 +177,7 @@ class SocketGateway final : public oms::OrderGateway {
     pending_n_ = 0;
     return n;
   }
+  bool TrackRecovered(const oms::Order&) noexcept override { return false; }  // no recovery here
   bool ready() const noexcept override { return true; }
   std::string_view name() const noexcept override { return "socket"; }
 

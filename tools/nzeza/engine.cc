@@ -17,6 +17,7 @@
 
 #include <absl/strings/str_cat.h>
 #include <nzeza/app/ops_server.h>
+#include <nzeza/app/ops_token.h>
 #include <nzeza/app/secrets.h>
 #include <nzeza/book/book_set.h>
 #include <nzeza/core/clock.h>
@@ -31,6 +32,7 @@
 #include <nzeza/oms/client_order_id.h>
 #include <nzeza/oms/order_manager.h>
 #include <nzeza/oms/order_stage.h>
+#include <nzeza/oms/recovered_orders.h>
 #include <nzeza/oms/recovery.h>
 #include <nzeza/risk/risk_stage.h>
 #include <nzeza/signal/signal_stage.h>
@@ -120,22 +122,6 @@ class SignalProbe final : public Stage {
   const SignalStage& s_;
 };
 
-// Reconciliation and start-up cancels: venue events journaled, then applied.
-class JournaledSink final : public oms::ExecSink {
- public:
-  JournaledSink(oms::Journal* journal, oms::OrderManager& oms) : journal_(journal), oms_(oms) {}
-  void OnExec(const ExecEvent& ev) override {
-    if (journal_ != nullptr) (void)journal_->AppendExec(ev, MonotonicNanos());
-    (void)oms_.OnExec(ev);
-    ++events;
-  }
-  uint64_t events = 0;
-
- private:
-  oms::Journal* journal_;
-  oms::OrderManager& oms_;
-};
-
 class EngineImpl;
 
 class Ops final : public OpsProvider {
@@ -197,7 +183,6 @@ class EngineImpl final : public Engine {
   absl::Status StartSim(std::string* key_name, std::string* private_pem);
   absl::Status Recover(cb::CoinbaseCredentials& creds, const cb::CoinbaseInstruments& instruments,
                        const TlsClientOptions& tls);
-  absl::Status CancelRecoveredOrders();
   RunSummary Counts() const;
 
   EngineConfig cfg_;
@@ -220,6 +205,7 @@ class EngineImpl final : public Engine {
   oms::OrderManager oms_;
   std::unique_ptr<oms::Journal> journal_;
   std::unique_ptr<cb::CoinbaseGateway> gateway_;
+  std::unique_ptr<cb::CoinbaseReconciler> reconciler_;  // null without a journal to reconcile
   std::unique_ptr<FeedSession> feed_;
   std::unique_ptr<FeedProbe> feed_probe_;
   std::unique_ptr<SignalStage> signal_;
@@ -237,7 +223,6 @@ class EngineImpl final : public Engine {
   std::atomic<bool> shut_down_flag_{false};
   std::atomic<bool> shutdown_kill_{false};
   std::atomic<uint8_t> state_before_shutdown_{0};
-  uint64_t recovered_cancels_ = 0;
 };
 
 absl::Status EngineImpl::StartSim(std::string* key_name, std::string* private_pem) {
@@ -370,12 +355,20 @@ absl::Status EngineImpl::Init() {
   if (!gw.ok()) return gw.status();
   gateway_ = std::move(*gw);
   if (absl::Status st = gateway_->Start(); !st.ok()) return st;
-  if (absl::Status st = CancelRecoveredOrders(); !st.ok()) return st;
+  // Orders the journal left working are canceled before trading starts: risk then begins with
+  // exactly the positions it was seeded with and no working order it does not know.
+  oms::ClientOrderIdGenerator ids(WallClock::NowNanos(), oms_.max_client_order_id());
+  absl::StatusOr<oms::RecoveredCancels> rc = oms::CancelRecoveredOrders(
+      oms_, journal_.get(), *gateway_, ids, absl::Seconds(10), reconciler_.get());
+  if (!rc.ok()) return rc.status();
+  if (rc->open > 0) {
+    Log(LogLevel::kInfo,
+        absl::StrCat("canceled ", rc->canceled, " of ", rc->open, " orders recovered as open"));
+  }
 
   // 5. Risk, seeded with the recovered positions; the stages.
   RiskConfig risk_cfg = cfg_.risk;
-  oms::ClientOrderIdGenerator ids(WallClock::NowNanos(), oms_.max_client_order_id());
-  risk_cfg.first_client_order_id = ids.peek() + recovered_cancels_;
+  risk_cfg.first_client_order_id = ids.peek();
   risk_core_ = std::make_unique<RiskCore>(risk_cfg);
   for (size_t i = 0; i < cfg_.instruments.size(); ++i) {
     const oms::Position& p = oms_.position(static_cast<InstrumentId>(i));
@@ -457,10 +450,15 @@ absl::Status EngineImpl::Recover(cb::CoinbaseCredentials& creds,
   absl::StatusOr<std::unique_ptr<cb::CoinbaseReconciler>> rec =
       cb::CoinbaseReconciler::Create(ro, creds, instruments);
   if (!rec.ok()) return rec.status();
-  JournaledSink sink(journal_.get(), oms_);
-  absl::Status st = (*rec)->Reconcile(oms_, sink);
-  Log(LogLevel::kInfo, absl::StrCat("reconciliation with the venue: ", sink.events,
-                                    " events applied; ", st.ok() ? "ok" : st.ToString()));
+  reconciler_ = std::move(*rec);
+  oms::JournaledSink sink(journal_.get(), oms_);
+  absl::Status st = reconciler_->Reconcile(oms_, sink);
+  const cb::ReconcileReport& rr = reconciler_->report();
+  Log(LogLevel::kInfo,
+      absl::StrCat("reconciliation with the venue: ", sink.events(), " events applied (venue open ",
+                   rr.venue_open_orders, ", foreign ", rr.foreign_orders, ", acks ", rr.acks,
+                   ", fills ", rr.fills, ", done ", rr.done, ", unknown ", rr.unknown, "); ",
+                   st.ok() ? "ok" : st.ToString()));
   if (st.ok()) return st;
   if (absl::IsDataLoss(st) && !cfg_.engine.block_on_reconcile_mismatch) {
     Log(LogLevel::kError,
@@ -469,50 +467,6 @@ absl::Status EngineImpl::Recover(cb::CoinbaseCredentials& creds,
     return absl::OkStatus();
   }
   return st;
-}
-
-// Orders the journal left working are canceled before trading starts: risk then begins with
-// exactly the positions it was seeded with and no working order it does not know.
-absl::Status EngineImpl::CancelRecoveredOrders() {
-  std::vector<oms::Order> open;
-  oms_.ForEachOrder([&](const oms::Order& o) {
-    if (!oms::IsTerminal(o.state)) open.push_back(o);
-  });
-  if (open.empty()) return absl::OkStatus();
-  oms::ClientOrderIdGenerator ids(WallClock::NowNanos(), oms_.max_client_order_id());
-  JournaledSink sink(journal_.get(), oms_);
-  for (const oms::Order& o : open) {
-    (void)gateway_->TrackRecovered(o.client_order_id, o.instrument, o.side, o.size, o.cum_size, {});
-    OrderCmd c;
-    c.type = CmdType::kCancel;
-    c.origin = CmdOrigin::kShutdown;
-    c.instrument = o.instrument;
-    c.side = o.side;
-    c.client_order_id = ids.Next();
-    c.orig_client_order_id = o.client_order_id;
-    c.times.sent_ns = MonotonicNanos();
-    if (journal_ != nullptr) (void)journal_->AppendCmd(c, c.times.sent_ns);
-    (void)oms_.OnCmd(c);
-    if (gateway_->Send(c, c.times.sent_ns) != oms::SendStatus::kSent) {
-      return absl::UnavailableError("cannot send the cancels of the recovered open orders");
-    }
-    ++recovered_cancels_;
-  }
-  gateway_->Flush(MonotonicNanos());
-  const int64_t deadline = MonotonicNanos() + 10'000'000'000;
-  for (;;) {
-    (void)gateway_->Poll(sink);
-    size_t still = 0;
-    oms_.ForEachOrder([&](const oms::Order& o) { still += oms::IsTerminal(o.state) ? 0 : 1; });
-    if (still == 0) break;
-    if (MonotonicNanos() > deadline) {
-      return absl::UnavailableError(absl::StrCat(
-          still, " recovered orders are still open after canceling them: not trading"));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  Log(LogLevel::kInfo, absl::StrCat("canceled ", open.size(), " orders recovered as open"));
-  return absl::OkStatus();
 }
 
 absl::Status EngineImpl::Start() {
@@ -542,10 +496,18 @@ absl::Status EngineImpl::Start() {
     if (absl::Status st = w->Start(); !st.ok()) return st;
   }
   if (cfg_.ops.port != 0) {
+    // /resume (and /kill unless kill_without_token) need the bearer token; only where it lives
+    // is logged, never the token.
+    absl::StatusOr<OpsToken> token = LoadOrCreateOpsToken(cfg_.ops);
+    if (!token.ok()) return token.status();
+    Log(LogLevel::kInfo, absl::StrCat("operations endpoint token: ", token->source,
+                                      token->created ? " (created)" : ""));
     absl::StatusOr<std::unique_ptr<OpsServer>> ops =
         OpsServer::Start({.listen = cfg_.ops.listen,
                           .port = cfg_.ops.port,
-                          .max_request_bytes = cfg_.ops.max_request_bytes},
+                          .max_request_bytes = cfg_.ops.max_request_bytes,
+                          .token = std::move(token->token),
+                          .kill_without_token = cfg_.ops.kill_without_token},
                          &ops_provider_);
     if (!ops.ok()) return ops.status();
     ops_ = std::move(*ops);

@@ -600,4 +600,16 @@ AppendResult Journal::Append(RecordType type, const void* payload, uint32_t size
   return AppendResult::kOk;
 }
 
+AppendResult Journal::AppendVenueOrderId(uint64_t client_order_id, std::string_view venue_order_id,
+                                         int64_t now_ns) noexcept {
+  if (venue_order_id.empty() || venue_order_id.size() > kMaxVenueOrderIdBytes) {
+    return AppendResult::kTooLarge;
+  }
+  VenueOrderIdRecord r;
+  r.client_order_id = client_order_id;
+  r.length = static_cast<uint32_t>(venue_order_id.size());
+  std::memcpy(r.id, venue_order_id.data(), venue_order_id.size());
+  return Append(RecordType::kVenueOrderId, &r, sizeof(r), now_ns);
+}
+
 }  // namespace nzeza::oms

@@ -1,6 +1,8 @@
 #include <nzeza/oms/order_manager.h>
 
+#include <algorithm>
 #include <bit>
+#include <cstring>
 
 namespace nzeza::oms {
 namespace {
@@ -26,6 +28,8 @@ OrderManager::OrderManager(Options options) {
   mask_ = slots - 1;
   max_live_ = live;
   max_instruments_ = options.max_instruments;
+  max_terminal_ = options.max_terminal == 0 ? live / 2 : std::min(options.max_terminal, live);
+  finished_ = std::make_unique<uint64_t[]>(live);
   positions_ = std::make_unique<Position[]>(max_instruments_ == 0 ? 1 : max_instruments_);
 }
 
@@ -64,6 +68,44 @@ bool OrderManager::EraseTerminal(uint64_t id) noexcept {
   return true;
 }
 
+void OrderManager::Finished(const Order& o) noexcept {
+  // Every order becomes terminal once (terminal states are final), so the ring never holds more
+  // ids than the table holds orders.
+  if (finished_size_ == max_live_) {
+    (void)RecycleOldest();
+  }
+  finished_[(finished_head_ + finished_size_) & (max_live_ - 1)] = o.client_order_id;
+  ++finished_size_;
+  while (finished_size_ > max_terminal_) {
+    if (!RecycleOldest()) break;
+  }
+}
+
+bool OrderManager::RecycleOldest() noexcept {
+  while (finished_size_ != 0) {
+    const uint64_t id = finished_[finished_head_];
+    finished_head_ = (finished_head_ + 1) & (max_live_ - 1);
+    --finished_size_;
+    if (EraseTerminal(id)) {  // false: erased by the owner already
+      ++recycled_;
+      return true;
+    }
+  }
+  return false;
+}
+
+OmsResult OrderManager::SetVenueOrderId(uint64_t id, std::string_view venue_order_id) noexcept {
+  if (venue_order_id.empty() || venue_order_id.size() > kMaxVenueOrderIdBytes) {
+    return Count(OmsResult::kInvalid);
+  }
+  Order* o = FindMutable(id);
+  if (o == nullptr) return Count(OmsResult::kUnknownOrder);
+  if (o->venue_order_id() == venue_order_id) return Count(OmsResult::kDuplicate);
+  std::memcpy(o->venue_order_id_bytes, venue_order_id.data(), venue_order_id.size());
+  o->venue_order_id_len = static_cast<uint8_t>(venue_order_id.size());
+  return Count(OmsResult::kApplied);
+}
+
 const Position& OrderManager::position(InstrumentId id) const noexcept {
   return id < max_instruments_ ? positions_[id] : kZeroPosition;
 }
@@ -84,14 +126,14 @@ OmsResult OrderManager::OnCmd(const OrderCmd& cmd) noexcept {
       if (cmd.client_order_id == 0 || cmd.size <= 0 || cmd.instrument >= max_instruments_) {
         return Count(OmsResult::kInvalid);
       }
-      size_t i = Slot(cmd.client_order_id);
-      for (;; i = (i + 1) & mask_) {
-        if (orders_[i].client_order_id == cmd.client_order_id) {
-          return Count(OmsResult::kDuplicateOrderId);
-        }
-        if (orders_[i].client_order_id == 0) break;
+      if (FindMutable(cmd.client_order_id) != nullptr) {
+        return Count(OmsResult::kDuplicateOrderId);
       }
-      if (size_ >= max_live_) return Count(OmsResult::kTableFull);
+      while (size_ >= max_live_) {
+        if (!RecycleOldest()) return Count(OmsResult::kTableFull);  // every order is live
+      }
+      size_t i = Slot(cmd.client_order_id);
+      while (orders_[i].client_order_id != 0) i = (i + 1) & mask_;
       Order& o = orders_[i];
       o = Order{};
       o.client_order_id = cmd.client_order_id;
@@ -174,13 +216,24 @@ OmsResult OrderManager::ApplyFill(Order& o, const ExecEvent& ev) noexcept {
         o.trade_id_count + 1 >= 2 * kTradeIdHistory ? kTradeIdHistory : o.trade_id_count + 1);
   }
   positions_[o.instrument].ApplyFill(o.side, ev.last_price, ev.last_size, ev.fee);
+  if (out.result == OmsResult::kApplied && IsTerminal(o.state)) Finished(o);  // o moves: last use
   return out.result;
 }
 
 OmsResult OrderManager::OnExec(const ExecEvent& ev) noexcept {
+  const bool issued = ev.client_order_id != 0 && ev.client_order_id <= max_client_order_id_;
   if (ev.client_order_id > max_client_order_id_) max_client_order_id_ = ev.client_order_id;
   Order* o = FindMutable(ev.client_order_id);
-  if (o == nullptr) return Count(OmsResult::kUnknownOrder);
+  if (o == nullptr) {
+    // A late fill of a finished order that was recycled: the venue traded, the position follows.
+    if (ev.type == ExecType::kFill && issued && ev.last_size > 0 &&
+        ev.instrument < max_instruments_) {
+      positions_[ev.instrument].ApplyFill(ev.side, ev.last_price, ev.last_size, ev.fee);
+      ++recycled_fills_;
+      return Count(OmsResult::kAppliedLate);
+    }
+    return Count(OmsResult::kUnknownOrder);
+  }
   OrderEvent oe;
   switch (ev.type) {
     case ExecType::kFill:
@@ -206,6 +259,9 @@ OmsResult OrderManager::OnExec(const ExecEvent& ev) noexcept {
     case ExecType::kCancelReject:
       oe = OrderEvent::kCancelReject;
       break;
+    case ExecType::kInDoubt:
+      oe = ev.request == CmdType::kNew ? OrderEvent::kCreateInDoubt : OrderEvent::kCancelInDoubt;
+      break;
     default:
       return Count(OmsResult::kInvalid);
   }
@@ -224,7 +280,10 @@ OmsResult OrderManager::OnExec(const ExecEvent& ev) noexcept {
       o->state = out.to;
       o->resume = out.resume;
     }
-    if (oe == OrderEvent::kCancelReject) o->replace_client_order_id = 0;
+    if (oe == OrderEvent::kCancelReject || oe == OrderEvent::kCancelInDoubt) {
+      o->replace_client_order_id = 0;
+    }
+    if (IsTerminal(o->state)) Finished(*o);  // o may move: last use
   }
   return Count(out.result);
 }

@@ -99,11 +99,24 @@ void OrderStage::Apply(const ExecEvent& ev, int64_t now) noexcept {
     case ExecType::kExpired:
       ++counters_.canceled;
       break;
+    case ExecType::kInDoubt:
+      ++counters_.in_doubt;
+      break;
     case ExecType::kPendingNew:
     case ExecType::kReplaced:
       break;
   }
   Push(ev);
+}
+
+void OrderStage::OnVenueOrderId(uint64_t client_order_id, std::string_view venue_order_id) {
+  if (journal_ != nullptr &&
+      journal_->AppendVenueOrderId(client_order_id, venue_order_id, Now()) != AppendResult::kOk) {
+    ++counters_.journal_errors;
+  }
+  if (oms_.SetVenueOrderId(client_order_id, venue_order_id) == OmsResult::kApplied) {
+    ++counters_.venue_order_ids;
+  }
 }
 
 void OrderStage::OnExec(const ExecEvent& ev) {
@@ -116,11 +129,10 @@ void OrderStage::OnExec(const ExecEvent& ev) {
   Apply(e, now);
 }
 
-void OrderStage::Refuse(const OrderCmd& cmd, VenueReject why, int64_t now) noexcept {
-  ++counters_.not_sent;
-  if (cmd.type == CmdType::kCancelAll) return;  // nothing to answer per order
+ExecEvent OrderStage::Synthesized(const OrderCmd& cmd, VenueReject why, int64_t now) noexcept {
   ExecEvent ev;
   ev.type = cmd.type == CmdType::kNew ? ExecType::kReject : ExecType::kCancelReject;
+  ev.request = cmd.type;
   ev.side = cmd.side;
   ev.instrument = cmd.instrument;
   ev.strategy_id = cmd.strategy_id;
@@ -132,7 +144,13 @@ void OrderStage::Refuse(const OrderCmd& cmd, VenueReject why, int64_t now) noexc
   ev.times = cmd.times;
   ev.times.recv_ns = now;
   ev.leaves_size = 0;
-  Apply(ev, now);
+  return ev;
+}
+
+void OrderStage::Refuse(const OrderCmd& cmd, VenueReject why, int64_t now) noexcept {
+  ++counters_.not_sent;
+  if (cmd.type == CmdType::kCancelAll) return;  // nothing to answer per order
+  Apply(Synthesized(cmd, why, now), now);
 }
 
 namespace {
@@ -173,25 +191,20 @@ int OrderStage::Poll() noexcept {
       // Not journaled: not applied, not sent; answer risk and the strategy directly.
       ++counters_.not_sent;
       if (cmd.type != CmdType::kCancelAll) {
-        ExecEvent ev;
-        ev.type = cmd.type == CmdType::kNew ? ExecType::kReject : ExecType::kCancelReject;
-        ev.side = cmd.side;
-        ev.instrument = cmd.instrument;
-        ev.strategy_id = cmd.strategy_id;
-        ev.client_order_id = cmd.type == CmdType::kNew || cmd.orig_client_order_id == 0
-                                 ? cmd.client_order_id
-                                 : cmd.orig_client_order_id;
-        ev.intent_id = cmd.intent_id;
-        ev.reject_code = static_cast<uint16_t>(VenueReject::kUnknown);
-        ev.times = cmd.times;
-        ev.times.recv_ns = now;
         ++counters_.rejects;
-        Push(ev);
+        Push(Synthesized(cmd, VenueReject::kUnknown, now));
       }
       continue;
     }
     if (const OmsResult r = oms_.OnCmd(cmd); r != OmsResult::kApplied) {
       ++counters_.oms_refused;
+      if (cmd.type == CmdType::kNew && r == OmsResult::kDuplicateOrderId) {
+        // The id names a live order: answer risk and the strategy about this command only.
+        ++counters_.not_sent;
+        ++counters_.rejects;
+        Push(Synthesized(cmd, VenueReject::kDuplicateClientId, now));
+        continue;
+      }
       Refuse(cmd,
              r == OmsResult::kUnknownOrder ? VenueReject::kUnknownOrder
                                            : VenueReject::kDuplicateClientId,

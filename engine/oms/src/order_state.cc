@@ -24,6 +24,8 @@ const char* OrderStateName(OrderState s) noexcept {
       return "pending_cancel";
     case OrderState::kPendingReplace:
       return "pending_replace";
+    case OrderState::kInDoubt:
+      return "in_doubt";
   }
   return "?";
 }
@@ -54,6 +56,10 @@ const char* OrderEventName(OrderEvent e) noexcept {
       return "replaced";
     case OrderEvent::kCancelReject:
       return "cancel_reject";
+    case OrderEvent::kCreateInDoubt:
+      return "create_in_doubt";
+    case OrderEvent::kCancelInDoubt:
+      return "cancel_in_doubt";
   }
   return "?";
 }
@@ -118,6 +124,43 @@ Outcome Transition(OrderState from, OrderEvent ev, OrderState resume) noexcept {
         case E::kReplaced:
         case E::kCancelReject:
           return stay(R::kIllegalTransition);
+        case E::kCreateInDoubt:
+          return go(S::kInDoubt);
+        case E::kCancelInDoubt:
+          return stay(R::kIllegalTransition);  // no cancel was pending
+      }
+      break;
+
+    case S::kInDoubt:
+      // Like kPendingNew, except that the venue's silence is no longer news.
+      switch (ev) {
+        case E::kSendNew:
+          return stay(R::kDuplicateOrderId);
+        case E::kSendCancel:
+          return Outcome{S::kPendingCancel, R::kApplied, S::kInDoubt};
+        case E::kSendReplace:
+          return stay(R::kIllegalTransition);
+        case E::kPendingNewEcho:
+          return stay(R::kLate);
+        case E::kAck:
+          return go(S::kAcked);
+        case E::kReject:
+          return go(S::kRejected);
+        case E::kPartialFill:
+          return go(S::kPartiallyFilled);
+        case E::kFullFill:
+          return go(S::kFilled);
+        case E::kCanceled:
+          return go(S::kCanceled);
+        case E::kExpired:
+          return go(S::kExpired);
+        case E::kReplaced:
+        case E::kCancelReject:
+          return stay(R::kIllegalTransition);
+        case E::kCreateInDoubt:
+          return stay(R::kDuplicate);  // a retried status query that failed again
+        case E::kCancelInDoubt:
+          return stay(R::kIllegalTransition);
       }
       break;
 
@@ -147,6 +190,10 @@ Outcome Transition(OrderState from, OrderEvent ev, OrderState resume) noexcept {
         case E::kReplaced:
         case E::kCancelReject:
           return stay(R::kIllegalTransition);  // nothing was pending
+        case E::kCreateInDoubt:
+          return stay(R::kLate);  // the venue answered (ack or fill) before the request failed
+        case E::kCancelInDoubt:
+          return stay(R::kLate);  // a cancel-reject or a second answer came first
       }
       break;
 
@@ -162,10 +209,12 @@ Outcome Transition(OrderState from, OrderEvent ev, OrderState resume) noexcept {
           return stay(R::kLate);
         case E::kAck:
           // The ack of the new order overtaken by our cancel: the order is working underneath.
-          return resume == S::kPendingNew ? Outcome{from, R::kApplied, S::kAcked}
-                                          : stay(resume == S::kAcked ? R::kDuplicate : R::kLate);
+          return resume == S::kPendingNew || resume == S::kInDoubt
+                     ? Outcome{from, R::kApplied, S::kAcked}
+                     : stay(resume == S::kAcked ? R::kDuplicate : R::kLate);
         case E::kReject:
-          return resume == S::kPendingNew ? go(S::kRejected) : stay(R::kIllegalTransition);
+          return resume == S::kPendingNew || resume == S::kInDoubt ? go(S::kRejected)
+                                                                   : stay(R::kIllegalTransition);
         case E::kPartialFill:
           return Outcome{from, R::kApplied, S::kPartiallyFilled};
         case E::kFullFill:
@@ -178,6 +227,13 @@ Outcome Transition(OrderState from, OrderEvent ev, OrderState resume) noexcept {
           return stay(R::kIllegalTransition);
         case E::kCancelReject:
           return go(resume);
+        case E::kCreateInDoubt:
+          // The create overtaken by our cancel failed in transport: still pending cancel, over
+          // an order in doubt.
+          return resume == S::kPendingNew ? Outcome{from, R::kApplied, S::kInDoubt}
+                                          : stay(resume == S::kInDoubt ? R::kDuplicate : R::kLate);
+        case E::kCancelInDoubt:
+          return go(resume);  // the cancel may not have happened: working as before
       }
       break;
 
@@ -208,6 +264,10 @@ Outcome Transition(OrderState from, OrderEvent ev, OrderState resume) noexcept {
           return go(resume == S::kPartiallyFilled ? S::kPartiallyFilled : S::kAcked);
         case E::kCancelReject:
           return go(resume);  // replace refused: back to working
+        case E::kCreateInDoubt:
+          return stay(R::kLate);
+        case E::kCancelInDoubt:
+          return go(resume);  // the replace may not have happened: working as before
       }
       break;
 
@@ -237,6 +297,9 @@ Outcome Transition(OrderState from, OrderEvent ev, OrderState resume) noexcept {
           return stay(from == S::kCanceled ? R::kDuplicate : R::kLate);
         case E::kExpired:
           return stay(from == S::kExpired ? R::kDuplicate : R::kLate);
+        case E::kCreateInDoubt:
+        case E::kCancelInDoubt:
+          return stay(R::kLate);  // the venue's answer came first and wins
       }
       break;
   }

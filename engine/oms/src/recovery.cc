@@ -18,6 +18,13 @@ OmsResult ReplayRecord(const JournalRecord& record, OrderManager* oms) noexcept 
       std::memcpy(&ev, record.payload, sizeof(ev));
       return oms->OnExec(ev);
     }
+    case RecordType::kVenueOrderId: {
+      if (record.size != sizeof(VenueOrderIdRecord)) return OmsResult::kInvalid;
+      VenueOrderIdRecord r;
+      std::memcpy(&r, record.payload, sizeof(r));
+      if (r.length > kMaxVenueOrderIdBytes) return OmsResult::kInvalid;
+      return oms->SetVenueOrderId(r.client_order_id, std::string_view(r.id, r.length));
+    }
   }
   return OmsResult::kInvalid;
 }

@@ -629,10 +629,16 @@ void RiskCore::OnExec(const ExecEvent& ev, int64_t now_ns) noexcept {
         ShrinkOrder(slot, orders_[slot].leaves);
       }
       return;
+    case ExecType::kInDoubt:
+      // A create without a definite answer: the order may be working, so it stays counted at
+      // full size until the venue ends it (exec events, reconciliation).
+      if (ev.request == CmdType::kNew) return;
+      [[fallthrough]];  // a cancel in doubt: the order is still working, as after a refusal
     case ExecType::kCancelReject:
       if (slot >= 0 && orders_[slot].cancel_sent) {
         orders_[slot].cancel_sent = false;
         cancels_pending_ = true;
+        cancel_retry_at_ns_ = now_ns + kCancelRetryNs;
       }
       return;
     case ExecType::kPendingNew:
@@ -871,7 +877,8 @@ void RiskCore::Poll(int64_t now_ns) noexcept {
                  BreakerEvent::kNoInstrument, 0, now_ns);
     }
   }
-  if (cancels_pending_ && (state_ == BreakerState::kOpen || state_ == BreakerState::kKilled)) {
+  if (cancels_pending_ && (state_ == BreakerState::kOpen || state_ == BreakerState::kKilled) &&
+      now_ns >= cancel_retry_at_ns_) {
     EmitCancels(now_ns);
   }
 }

@@ -140,6 +140,14 @@ void MarketMaker::OnExec(const ExecEvent& e, IntentSink& /*out*/) noexcept {
     case ExecType::kCancelReject:
       if (q.state == Quote::State::kPendingCancel) q.state = Quote::State::kLive;
       break;
+    case ExecType::kInDoubt:
+      // The venue may hold the order: keep it as the quote until the venue says. A cancel in
+      // doubt leaves it working, as a refused cancel does.
+      q.client_order_id = e.client_order_id;
+      if (e.request != CmdType::kNew && q.state == Quote::State::kPendingCancel) {
+        q.state = Quote::State::kLive;
+      }
+      break;
     case ExecType::kReplaced:
       break;
   }

@@ -40,13 +40,22 @@ class FakeGateway final : public OrderGateway {
     return SendStatus::kSent;
   }
   int Poll(ExecSink& sink) noexcept override {
-    const int n = static_cast<int>(to_emit.size());
+    const int n = static_cast<int>(to_emit.size() + ids_to_emit.size());
+    for (const auto& [id, venue_id] : ids_to_emit) sink.OnVenueOrderId(id, venue_id);
+    ids_to_emit.clear();
     for (const ExecEvent& e : to_emit) sink.OnExec(e);
     to_emit.clear();
     return n;
   }
+  bool TrackRecovered(const Order& o) noexcept override {
+    tracked.push_back(o);
+    return true;
+  }
   bool ready() const noexcept override { return true; }
   std::string_view name() const noexcept override { return "fake"; }
+
+  std::vector<std::pair<uint64_t, std::string>> ids_to_emit;
+  std::vector<Order> tracked;
 
   SendStatus status = SendStatus::kSent;
   std::vector<OrderCmd> sent;
@@ -181,6 +190,9 @@ TEST(OrderStage, UnsendableAndRefusedCommandsAreAnsweredNotSent) {
   ASSERT_EQ(risk.size(), 1u);
   EXPECT_EQ(static_cast<VenueReject>(risk[0].reject_code), VenueReject::kDuplicateClientId);
   EXPECT_EQ(r.oms.Find(22)->price, 100);  // the live order is untouched
+  // Regression (issue 6): the refusal named the live order's id and was applied to it, which
+  // rejected the live order (and freed risk's exposure for it). It is answered, not applied.
+  EXPECT_EQ(r.oms.Find(22)->state, OrderState::kPendingNew);
 
   // A cancel of an unknown order: a cancel reject naming that order.
   OrderCmd cancel;
@@ -194,6 +206,108 @@ TEST(OrderStage, UnsendableAndRefusedCommandsAreAnsweredNotSent) {
   EXPECT_EQ(risk[0].type, ExecType::kCancelReject);
   EXPECT_EQ(risk[0].client_order_id, 999u);
   EXPECT_EQ(r.stage.counters().not_sent, 3u);
+}
+
+// The venue's id reaches the journal with the order, and recovery rebuilds it: a recovered
+// order can be canceled by it.
+TEST(OrderStage, VenueOrderIdsAreJournaledAndRecovered) {
+  TempDir dir;
+  Rig r(dir.path());
+  const OrderCmd c = New(31, 100, 10);
+  ASSERT_TRUE(r.cmds.try_push(c));
+  (void)r.stage.Poll();
+  r.gw.ids_to_emit = {{31, "0d1c5a8e-2b1e-4d9b-8f3c-6a7b8c9d0e1f"}, {999, "not-ours"}};
+  r.gw.to_emit = {Ev(ExecType::kAck, c)};
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.oms.Find(31)->venue_order_id(), "0d1c5a8e-2b1e-4d9b-8f3c-6a7b8c9d0e1f");
+  EXPECT_EQ(r.stage.counters().venue_order_ids, 1u);
+  ASSERT_TRUE(r.journal->Close().ok());
+  OrderManager rebuilt(kOpts);
+  RecoveryReport rep;
+  auto j = OpenAndRecover({.dir = dir.path(), .segment_bytes = 1 << 20}, 2, &rebuilt, &rep);
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(rep.records, 4u);  // command, two ids (one for an order we do not know), ack
+  ASSERT_NE(rebuilt.Find(31), nullptr);
+  EXPECT_EQ(rebuilt.Find(31)->venue_order_id(), "0d1c5a8e-2b1e-4d9b-8f3c-6a7b8c9d0e1f");
+  EXPECT_EQ(rebuilt.Find(31)->state, OrderState::kAcked);
+}
+
+// Regression (issue 6, item 1): a create that timed out was turned into a reject, freeing risk's
+// exposure while the venue held the order. In doubt, it stays live everywhere until the venue says.
+TEST(OrderStage, CreateInDoubtStaysLiveAndTheVenueDecides) {
+  TempDir dir;
+  Rig r(dir.path());
+  const OrderCmd c = New(41, 100, 10);
+  ASSERT_TRUE(r.cmds.try_push(c));
+  (void)r.stage.Poll();
+  ExecEvent doubt = Ev(ExecType::kInDoubt, c);
+  doubt.request = CmdType::kNew;
+  doubt.reject_code = static_cast<uint16_t>(VenueReject::kTimeout);
+  r.gw.to_emit = {doubt};
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.oms.Find(41)->state, OrderState::kInDoubt);
+  EXPECT_EQ(r.stage.counters().in_doubt, 1u);
+  EXPECT_EQ(r.stage.counters().rejects, 0u);
+  std::vector<ExecEvent> risk = Drain(r.to_risk);
+  ASSERT_EQ(risk.size(), 1u);
+  EXPECT_EQ(risk[0].type, ExecType::kInDoubt);
+  EXPECT_EQ(Drain(r.to_signal).size(), 1u);
+  // The venue had it: a fill settles it.
+  r.gw.to_emit = {Ev(ExecType::kFill, c, 10)};
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.oms.Find(41)->state, OrderState::kFilled);
+  EXPECT_EQ(r.oms.position(0).qty, 10);
+  EXPECT_EQ(r.stage.counters().exec_anomalies, 0u);
+  ASSERT_TRUE(r.journal->Close().ok());
+  OrderManager rebuilt(kOpts);
+  RecoveryReport rep;
+  auto j = OpenAndRecover({.dir = dir.path(), .segment_bytes = 1 << 20}, 2, &rebuilt, &rep);
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(rebuilt.Find(41)->state, OrderState::kFilled);
+  EXPECT_EQ(rebuilt.position(0).qty, 10);
+}
+
+// More than ten times the order table's capacity through the stage, the journal behind it:
+// nothing is refused for a full table, and recovery rebuilds the position from the journal
+// with a table that holds only what recycling left.
+TEST(OrderStage, LongRunRecyclesFinishedOrdersAndRecoversFromTheJournal) {
+  TempDir dir;
+  Rig r(dir.path());
+  const size_t total = 12 * kOpts.max_orders;
+  int64_t bought = 0;
+  for (uint64_t i = 0; i < total; ++i) {
+    const OrderCmd c = New(100'000 + i, 100, 10);
+    ASSERT_TRUE(r.cmds.try_push(c));
+    (void)r.stage.Poll();
+    r.gw.to_emit = {Ev(ExecType::kAck, c)};
+    if (i % 4 == 0) {
+      ExecEvent f = Ev(ExecType::kFill, c, 10);
+      f.trade_id = 5'000'000 + i;
+      r.gw.to_emit.push_back(f);
+      bought += 10;
+    } else {
+      ExecEvent x = Ev(ExecType::kCanceled, c);
+      x.leaves_size = 0;
+      r.gw.to_emit.push_back(x);
+    }
+    (void)r.stage.Poll();
+    (void)Drain(r.to_risk);
+    (void)Drain(r.to_signal);
+  }
+  EXPECT_EQ(r.gw.sent.size(), total);
+  EXPECT_EQ(r.stage.counters().oms_refused, 0u);
+  EXPECT_EQ(r.stage.counters().exec_anomalies, 0u);
+  EXPECT_EQ(r.oms.position(0).qty, bought);
+  EXPECT_LE(r.oms.size(), r.oms.max_terminal());
+  EXPECT_GE(r.oms.recycled(), total - r.oms.max_terminal());
+  ASSERT_TRUE(r.journal->Close().ok());
+  OrderManager rebuilt(kOpts);
+  RecoveryReport rep;
+  auto j = OpenAndRecover({.dir = dir.path(), .segment_bytes = 1 << 20}, 2, &rebuilt, &rep);
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(rebuilt.position(0).qty, bought);
+  EXPECT_EQ(rebuilt.size(), r.oms.size());
+  EXPECT_EQ(rebuilt.result_count(OmsResult::kTableFull), 0u);
 }
 
 // Exec rings of 8 and a gateway that answers 40 events in one poll: none is lost, the order is

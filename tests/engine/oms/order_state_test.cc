@@ -23,10 +23,10 @@ struct Cell {
   R result;
 };
 
-constexpr E kEvents[kNumOrderEvents] = {E::kSendNew,        E::kSendCancel, E::kSendReplace,
-                                        E::kPendingNewEcho, E::kAck,        E::kReject,
-                                        E::kPartialFill,    E::kFullFill,   E::kCanceled,
-                                        E::kExpired,        E::kReplaced,   E::kCancelReject};
+constexpr E kEvents[kNumOrderEvents] = {
+    E::kSendNew,  E::kSendCancel,   E::kSendReplace,   E::kPendingNewEcho, E::kAck,
+    E::kReject,   E::kPartialFill,  E::kFullFill,      E::kCanceled,       E::kExpired,
+    E::kReplaced, E::kCancelReject, E::kCreateInDoubt, E::kCancelInDoubt};
 
 struct Row {
   S from;
@@ -37,23 +37,25 @@ struct Row {
 std::vector<Row> ExpectedTable() {
   const R ok = R::kApplied, al = R::kAppliedLate, d = R::kDuplicate, l = R::kLate,
           x = R::kIllegalTransition, i = R::kDuplicateOrderId;
+  const S pc = S::kPendingCancel, pr = S::kPendingReplace, pn = S::kPendingNew, dn = S::kInDoubt;
   std::vector<Row> t;
   // clang-format off
-  //                 SendNew      SendCancel    SendReplace   PNEcho     Ack          Reject       PartFill     FullFill    Canceled      Expired      Replaced     CancelReject
-  t.push_back({S::kNew, S::kNew, {{S::kPendingNew, ok}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}}});
-  t.push_back({S::kPendingNew, S::kPendingNew, {{S::kPendingNew, i}, {S::kPendingCancel, ok}, {S::kPendingNew, x}, {S::kPendingNew, d}, {S::kAcked, ok}, {S::kRejected, ok}, {S::kPartiallyFilled, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {S::kPendingNew, x}, {S::kPendingNew, x}}});
-  t.push_back({S::kAcked, S::kAcked, {{S::kAcked, i}, {S::kPendingCancel, ok}, {S::kPendingReplace, ok}, {S::kAcked, l}, {S::kAcked, d}, {S::kAcked, x}, {S::kPartiallyFilled, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {S::kAcked, x}, {S::kAcked, x}}});
-  t.push_back({S::kPartiallyFilled, S::kPartiallyFilled, {{S::kPartiallyFilled, i}, {S::kPendingCancel, ok}, {S::kPendingReplace, ok}, {S::kPartiallyFilled, l}, {S::kPartiallyFilled, l}, {S::kPartiallyFilled, x}, {S::kPartiallyFilled, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {S::kPartiallyFilled, x}, {S::kPartiallyFilled, x}}});
-  t.push_back({S::kFilled, S::kFilled, {{S::kFilled, i}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, x}, {S::kFilled, x}, {S::kFilled, x}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, l}}});
-  t.push_back({S::kCanceled, S::kCanceled, {{S::kCanceled, i}, {S::kCanceled, l}, {S::kCanceled, l}, {S::kCanceled, l}, {S::kCanceled, l}, {S::kCanceled, x}, {S::kCanceled, al}, {S::kCanceled, al}, {S::kCanceled, d}, {S::kCanceled, l}, {S::kCanceled, l}, {S::kCanceled, l}}});
-  t.push_back({S::kRejected, S::kRejected, {{S::kRejected, i}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, d}, {S::kRejected, x}, {S::kRejected, x}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, l}}});
-  t.push_back({S::kExpired, S::kExpired, {{S::kExpired, i}, {S::kExpired, l}, {S::kExpired, l}, {S::kExpired, l}, {S::kExpired, l}, {S::kExpired, x}, {S::kExpired, al}, {S::kExpired, al}, {S::kExpired, l}, {S::kExpired, d}, {S::kExpired, l}, {S::kExpired, l}}});
-  const S pc = S::kPendingCancel, pr = S::kPendingReplace;
-  t.push_back({pc, S::kPendingNew, {{pc, i}, {pc, d}, {pc, x}, {pc, l}, {pc, ok}, {S::kRejected, ok}, {pc, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {pc, x}, {S::kPendingNew, ok}}});
-  t.push_back({pc, S::kAcked, {{pc, i}, {pc, d}, {pc, x}, {pc, l}, {pc, d}, {pc, x}, {pc, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {pc, x}, {S::kAcked, ok}}});
-  t.push_back({pc, S::kPartiallyFilled, {{pc, i}, {pc, d}, {pc, x}, {pc, l}, {pc, l}, {pc, x}, {pc, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {pc, x}, {S::kPartiallyFilled, ok}}});
-  t.push_back({pr, S::kAcked, {{pr, i}, {pc, ok}, {pr, x}, {pr, l}, {pr, d}, {pr, x}, {pr, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {S::kAcked, ok}, {S::kAcked, ok}}});
-  t.push_back({pr, S::kPartiallyFilled, {{pr, i}, {pc, ok}, {pr, x}, {pr, l}, {pr, l}, {pr, x}, {pr, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {S::kPartiallyFilled, ok}, {S::kPartiallyFilled, ok}}});
+  //                 SendNew      SendCancel    SendReplace   PNEcho     Ack          Reject       PartFill     FullFill    Canceled      Expired      Replaced     CancelReject  CreateInDoubt  CancelInDoubt
+  t.push_back({S::kNew, S::kNew, {{pn, ok}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}, {S::kNew, x}}});
+  t.push_back({pn, pn, {{pn, i}, {pc, ok}, {pn, x}, {pn, d}, {S::kAcked, ok}, {S::kRejected, ok}, {S::kPartiallyFilled, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {pn, x}, {pn, x}, {dn, ok}, {pn, x}}});
+  t.push_back({dn, dn, {{dn, i}, {pc, ok}, {dn, x}, {dn, l}, {S::kAcked, ok}, {S::kRejected, ok}, {S::kPartiallyFilled, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {dn, x}, {dn, x}, {dn, d}, {dn, x}}});
+  t.push_back({S::kAcked, S::kAcked, {{S::kAcked, i}, {pc, ok}, {pr, ok}, {S::kAcked, l}, {S::kAcked, d}, {S::kAcked, x}, {S::kPartiallyFilled, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {S::kAcked, x}, {S::kAcked, x}, {S::kAcked, l}, {S::kAcked, l}}});
+  t.push_back({S::kPartiallyFilled, S::kPartiallyFilled, {{S::kPartiallyFilled, i}, {pc, ok}, {pr, ok}, {S::kPartiallyFilled, l}, {S::kPartiallyFilled, l}, {S::kPartiallyFilled, x}, {S::kPartiallyFilled, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {S::kPartiallyFilled, x}, {S::kPartiallyFilled, x}, {S::kPartiallyFilled, l}, {S::kPartiallyFilled, l}}});
+  t.push_back({S::kFilled, S::kFilled, {{S::kFilled, i}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, x}, {S::kFilled, x}, {S::kFilled, x}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, l}, {S::kFilled, l}}});
+  t.push_back({S::kCanceled, S::kCanceled, {{S::kCanceled, i}, {S::kCanceled, l}, {S::kCanceled, l}, {S::kCanceled, l}, {S::kCanceled, l}, {S::kCanceled, x}, {S::kCanceled, al}, {S::kCanceled, al}, {S::kCanceled, d}, {S::kCanceled, l}, {S::kCanceled, l}, {S::kCanceled, l}, {S::kCanceled, l}, {S::kCanceled, l}}});
+  t.push_back({S::kRejected, S::kRejected, {{S::kRejected, i}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, d}, {S::kRejected, x}, {S::kRejected, x}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, l}, {S::kRejected, l}}});
+  t.push_back({S::kExpired, S::kExpired, {{S::kExpired, i}, {S::kExpired, l}, {S::kExpired, l}, {S::kExpired, l}, {S::kExpired, l}, {S::kExpired, x}, {S::kExpired, al}, {S::kExpired, al}, {S::kExpired, l}, {S::kExpired, d}, {S::kExpired, l}, {S::kExpired, l}, {S::kExpired, l}, {S::kExpired, l}}});
+  t.push_back({pc, pn, {{pc, i}, {pc, d}, {pc, x}, {pc, l}, {pc, ok}, {S::kRejected, ok}, {pc, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {pc, x}, {pn, ok}, {pc, ok}, {pn, ok}}});
+  t.push_back({pc, dn, {{pc, i}, {pc, d}, {pc, x}, {pc, l}, {pc, ok}, {S::kRejected, ok}, {pc, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {pc, x}, {dn, ok}, {pc, d}, {dn, ok}}});
+  t.push_back({pc, S::kAcked, {{pc, i}, {pc, d}, {pc, x}, {pc, l}, {pc, d}, {pc, x}, {pc, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {pc, x}, {S::kAcked, ok}, {pc, l}, {S::kAcked, ok}}});
+  t.push_back({pc, S::kPartiallyFilled, {{pc, i}, {pc, d}, {pc, x}, {pc, l}, {pc, l}, {pc, x}, {pc, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {pc, x}, {S::kPartiallyFilled, ok}, {pc, l}, {S::kPartiallyFilled, ok}}});
+  t.push_back({pr, S::kAcked, {{pr, i}, {pc, ok}, {pr, x}, {pr, l}, {pr, d}, {pr, x}, {pr, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {S::kAcked, ok}, {S::kAcked, ok}, {pr, l}, {S::kAcked, ok}}});
+  t.push_back({pr, S::kPartiallyFilled, {{pr, i}, {pc, ok}, {pr, x}, {pr, l}, {pr, l}, {pr, x}, {pr, ok}, {S::kFilled, ok}, {S::kCanceled, ok}, {S::kExpired, ok}, {S::kPartiallyFilled, ok}, {S::kPartiallyFilled, ok}, {pr, l}, {S::kPartiallyFilled, ok}}});
   // clang-format on
   return t;
 }
@@ -73,7 +75,7 @@ TEST(OrderTransition, MatchesTableExhaustively) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 13 * kNumOrderEvents);
+  EXPECT_EQ(checked, 15 * kNumOrderEvents);
 }
 
 TEST(OrderTransition, InvariantsHoldForEveryStateEventResume) {
@@ -109,6 +111,22 @@ TEST(OrderTransition, PendingStatesRememberTheWorkingState) {
   EXPECT_EQ(o.resume, S::kAcked);
   o = Transition(S::kPendingCancel, E::kAck, S::kPendingNew);
   EXPECT_EQ(o.resume, S::kAcked);
+  // A create that failed in transport under a pending cancel: the cancel stays pending over an
+  // order in doubt, which the venue's ack then makes working.
+  o = Transition(S::kPendingCancel, E::kCreateInDoubt, S::kPendingNew);
+  EXPECT_EQ(o.to, S::kPendingCancel);
+  EXPECT_EQ(o.resume, S::kInDoubt);
+  o = Transition(S::kPendingCancel, E::kAck, S::kInDoubt);
+  EXPECT_EQ(o.to, S::kPendingCancel);
+  EXPECT_EQ(o.resume, S::kAcked);
+}
+
+TEST(OrderTransition, InDoubtIsOpenAndNotTerminal) {
+  EXPECT_TRUE(IsOpen(S::kInDoubt));
+  EXPECT_FALSE(IsTerminal(S::kInDoubt));
+  EXPECT_STREQ(OrderStateName(S::kInDoubt), "in_doubt");
+  EXPECT_STREQ(OrderEventName(E::kCreateInDoubt), "create_in_doubt");
+  EXPECT_STREQ(OrderEventName(E::kCancelInDoubt), "cancel_in_doubt");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,6 +318,98 @@ TEST_F(OrderManagerTest, CancelAllMovesOpenOrdersToPendingCancel) {
   EXPECT_EQ(StateOf(1), S::kPendingCancel);
   EXPECT_EQ(StateOf(2), S::kPendingCancel);
   EXPECT_EQ(StateOf(3), S::kFilled);
+}
+
+ExecEvent InDoubt(uint64_t id, CmdType request) {
+  ExecEvent e = Exec(ExecType::kInDoubt, id);
+  e.request = request;
+  return e;
+}
+
+TEST_F(OrderManagerTest, CreateInDoubtStaysOpenUntilTheVenueSays) {
+  ASSERT_EQ(oms_.OnCmd(NewCmd(1)), R::kApplied);
+  EXPECT_EQ(oms_.OnExec(InDoubt(1, CmdType::kNew)), R::kApplied);
+  EXPECT_EQ(StateOf(1), S::kInDoubt);
+  EXPECT_TRUE(IsOpen(StateOf(1)));
+  EXPECT_EQ(oms_.Find(1)->leaves(), 10);                             // still working at full size
+  EXPECT_EQ(oms_.OnExec(InDoubt(1, CmdType::kNew)), R::kDuplicate);  // a failed retry
+  // The venue's word, whatever it is, ends the doubt: here a fill before any ack.
+  EXPECT_EQ(oms_.OnExec(Fill(1, 5, 100'00, 4)), R::kApplied);
+  EXPECT_EQ(StateOf(1), S::kPartiallyFilled);
+  EXPECT_EQ(oms_.OnExec(Exec(ExecType::kAck, 1)), R::kLate);
+
+  // In doubt, then the venue says it never took it.
+  ASSERT_EQ(oms_.OnCmd(NewCmd(2)), R::kApplied);
+  ASSERT_EQ(oms_.OnExec(InDoubt(2, CmdType::kNew)), R::kApplied);
+  EXPECT_EQ(oms_.OnExec(Exec(ExecType::kReject, 2)), R::kApplied);
+  EXPECT_EQ(StateOf(2), S::kRejected);
+}
+
+TEST_F(OrderManagerTest, CancelOfAnOrderInDoubtWaitsForTheVenue) {
+  ASSERT_EQ(oms_.OnCmd(NewCmd(1)), R::kApplied);
+  ASSERT_EQ(oms_.OnExec(InDoubt(1, CmdType::kNew)), R::kApplied);
+  ASSERT_EQ(oms_.OnCmd(CancelCmd(1)), R::kApplied);
+  EXPECT_EQ(StateOf(1), S::kPendingCancel);
+  EXPECT_EQ(oms_.Find(1)->resume, S::kInDoubt);
+  EXPECT_EQ(oms_.OnExec(Exec(ExecType::kAck, 1)), R::kApplied);  // the venue had it
+  EXPECT_EQ(oms_.Find(1)->resume, S::kAcked);
+  // The cancel's answer never comes: the order is working again, not canceled.
+  EXPECT_EQ(oms_.OnExec(InDoubt(1, CmdType::kCancel)), R::kApplied);
+  EXPECT_EQ(StateOf(1), S::kAcked);
+  ASSERT_EQ(oms_.OnCmd(CancelCmd(1)), R::kApplied);
+  EXPECT_EQ(oms_.OnExec(Exec(ExecType::kCanceled, 1)), R::kApplied);
+  EXPECT_EQ(StateOf(1), S::kCanceled);
+  EXPECT_EQ(oms_.OnExec(InDoubt(1, CmdType::kCancel)), R::kLate);  // the venue's answer won
+}
+
+TEST_F(OrderManagerTest, VenueOrderIdIsKeptWithTheOrder) {
+  ASSERT_EQ(oms_.OnCmd(NewCmd(1)), R::kApplied);
+  EXPECT_EQ(oms_.Find(1)->venue_order_id(), "");
+  EXPECT_EQ(oms_.SetVenueOrderId(1, "c7b2e1c4-0f1d-4b7a-9e1e-5f8f0a3b2c1d"), R::kApplied);
+  EXPECT_EQ(oms_.Find(1)->venue_order_id(), "c7b2e1c4-0f1d-4b7a-9e1e-5f8f0a3b2c1d");
+  EXPECT_EQ(oms_.SetVenueOrderId(1, "c7b2e1c4-0f1d-4b7a-9e1e-5f8f0a3b2c1d"), R::kDuplicate);
+  EXPECT_EQ(oms_.SetVenueOrderId(2, "x"), R::kUnknownOrder);
+  EXPECT_EQ(oms_.SetVenueOrderId(1, ""), R::kInvalid);
+  EXPECT_EQ(oms_.SetVenueOrderId(1, std::string(kMaxVenueOrderIdBytes + 1, 'a')), R::kInvalid);
+  EXPECT_EQ(oms_.SetVenueOrderId(1, std::string(kMaxVenueOrderIdBytes, 'a')), R::kApplied);
+}
+
+// Regression (issue 6, item 2): finished orders were never freed, so the table filled after
+// max_orders orders and every later order was refused as kTableFull.
+TEST_F(OrderManagerTest, FinishedOrdersAreRecycledSoTheTableNeverFills) {
+  int64_t bought = 0;
+  uint64_t late_id = 0;
+  for (uint64_t id = 1; id <= 16 * 20; ++id) {
+    ASSERT_EQ(oms_.OnCmd(NewCmd(id, Side::kBuy, 100'00, 10)), R::kApplied) << id;
+    ASSERT_EQ(oms_.OnExec(Exec(ExecType::kAck, id)), R::kApplied);
+    if (id % 3 == 0) {
+      ExecEvent f = Fill(id, 1000 + id, 100'00, 10);
+      f.instrument = 1;
+      ASSERT_EQ(oms_.OnExec(f), R::kApplied);
+      bought += 10;
+    } else {
+      ASSERT_EQ(oms_.OnExec(Exec(ExecType::kCanceled, id)), R::kApplied);
+      if (late_id == 0) late_id = id;
+    }
+    ASSERT_LE(oms_.size(), oms_.capacity() / 2);
+  }
+  EXPECT_LE(oms_.size(), oms_.max_terminal());
+  EXPECT_GE(oms_.recycled(), 16u * 20 - oms_.max_terminal());
+  EXPECT_EQ(oms_.Find(late_id), nullptr);  // long recycled
+  // A late fill of a recycled order still moves the position (the venue traded).
+  ExecEvent late = Fill(late_id, 99, 100'00, 2);
+  late.instrument = 1;
+  late.side = Side::kBuy;
+  EXPECT_EQ(oms_.OnExec(late), R::kAppliedLate);
+  EXPECT_EQ(oms_.recycled_fills(), 1u);
+  EXPECT_EQ(oms_.position(1).qty, bought + 2);
+  // An id never issued is not a fill of ours.
+  late.client_order_id = 1'000'000;
+  EXPECT_EQ(oms_.OnExec(late), R::kUnknownOrder);
+  // Live orders are never recycled: 16 working orders fill the table.
+  for (uint64_t id = 2000; id < 2016; ++id) ASSERT_EQ(oms_.OnCmd(NewCmd(id)), R::kApplied) << id;
+  EXPECT_EQ(oms_.OnCmd(NewCmd(3000)), R::kTableFull);
+  for (uint64_t id = 2000; id < 2016; ++id) EXPECT_NE(oms_.Find(id), nullptr) << id;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -231,7 +231,9 @@ TEST_F(BreakerTest, LossLimitLatchesKillSwitch) {
 }
 
 TEST_F(BreakerTest, CancelsEmittedOnOpenOnceEach) {
-  Make(Config());
+  RiskConfig cfg = Config();
+  cfg.breaker.cooldown_ns = 10'000 * kMs;  // stays open while the retries below are timed
+  Make(cfg);
   OrderCmd a, b, done;
   ASSERT_EQ(Check(Buy(100, 10), &a), RiskReason::kNone);
   ASSERT_EQ(Check(Buy(100, 20), &b), RiskReason::kNone);
@@ -249,14 +251,47 @@ TEST_F(BreakerTest, CancelsEmittedOnOpenOnceEach) {
   }
   risk_->OnRingOverrun();  // still open: no second round
   EXPECT_TRUE(Cmds().empty());
-  // A cancel the venue refused is sent again.
+  // A cancel the venue refused is sent again, after kCancelRetryNs: not on every poll (issue 6,
+  // item 3: a refused cancel used to be re-sent on every poll, a loop of journal records).
   risk_->OnExec(Exec(ExecType::kCancelReject, a));
+  risk_->Poll();
+  EXPECT_TRUE(Cmds().empty());
+  clock_.Advance(RiskCore::kCancelRetryNs - 1);
+  risk_->Poll();
+  EXPECT_TRUE(Cmds().empty());
+  clock_.Advance(1);
   risk_->Poll();
   cmds = Cmds();
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_EQ(cmds[0].orig_client_order_id, a.client_order_id);
+  // A cancel without a definite answer: the order stays working and the cancel is sent again.
+  ExecEvent doubt = Exec(ExecType::kInDoubt, b);
+  doubt.request = CmdType::kCancel;
+  risk_->OnExec(doubt);
+  clock_.Advance(RiskCore::kCancelRetryNs);
+  risk_->Poll();
+  cmds = Cmds();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].orig_client_order_id, b.client_order_id);
   // Working orders still count until the venue ends them.
   EXPECT_EQ(risk_->open_orders(0), 2);
+}
+
+// Issue 6, item 1: a create without a definite answer keeps its full exposure.
+TEST_F(BreakerTest, CreateInDoubtKeepsItsExposure) {
+  Make(Config());
+  OrderCmd a;
+  ASSERT_EQ(Check(Buy(100, 10), &a), RiskReason::kNone);
+  ExecEvent doubt = Exec(ExecType::kInDoubt, a);
+  doubt.request = CmdType::kNew;
+  risk_->OnExec(doubt);
+  EXPECT_EQ(risk_->open_orders(0), 1);
+  risk_->OnRingOverrun();  // the breaker cancels it like any working order
+  std::vector<OrderCmd> cmds = Cmds();
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].orig_client_order_id, a.client_order_id);
+  risk_->OnExec(Exec(ExecType::kCanceled, a));
+  EXPECT_EQ(risk_->open_orders(0), 0);
 }
 
 TEST_F(BreakerTest, RiskReducingOrdersOnlyIfConfigured) {

@@ -7,9 +7,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -130,18 +132,37 @@ class CoinbaseGatewayTest : public ::testing::Test {
               .body = R"({"error":"UNAUTHENTICATED","error_details":"","message":"Unauthorized"})"};
     }
     if (r.target == "/api/v3/brokerage/orders/batch_cancel") {
+      if (r.body.find("ord-555") != std::string::npos) {  // the cancel's answer is lost
+        return {.status = 503, .body = R"({"error":"unavailable","message":"try later"})"};
+      }
+      if (r.body.find("ord-888") != std::string::npos) {
+        return {.body = R"({"results":[{"success":true,"failure_reason":"UNKNOWN_CANCEL_FAILURE_)"
+                        R"(REASON","order_id":"ord-888"}]})"};
+      }
       return {.body = R"({"results":[{"success":false,"failure_reason":"UNKNOWN_CANCEL_ORDER",)"
                       R"("order_id":"ord-1"}]})"};
     }
     const size_t at = r.body.find("\"client_order_id\":\"") + 19;
     const std::string cid = r.body.substr(at, r.body.find('"', at) - at);
+    const int nth = ++creates_[cid];  // how many times this client order id was sent
+    // The first answer is lost (past the request timeout) or a 5xx; the status query that
+    // follows gets the original order back, as Coinbase answers a repeated client_order_id.
+    if (cid == "777" && nth == 1) return {.body = "{}", .delay_ms = 3000};
+    if (cid == "555" && nth == 1) {
+      return {.status = 503, .body = R"({"error":"unavailable","message":"try later"})"};
+    }
+    if (cid == "888") {
+      return {
+          .body = absl::StrCat(R"({"success":true,"success_response":{"order_id":"ord-888",)",
+                               R"("product_id":"BTC-USD","side":"BUY","client_order_id":"888"}})"),
+          .delay_ms = 200};
+    }
     if (cid == "666") {
       return {.body = R"({"success":false,"failure_reason":"UNKNOWN_FAILURE_REASON",)"
                       R"("order_id":"","error_response":{"error":"INSUFFICIENT_FUND",)"
                       R"("message":"Insufficient balance in source account","error_details":"",)"
                       R"("preview_failure_reason":"PREVIEW_INSUFFICIENT_FUND"}})"};
     }
-    if (cid == "777") return {.body = "{}", .delay_ms = 3000};  // past the request timeout
     return {.body = absl::StrCat(R"({"success":true,"success_response":{"order_id":"ord-)", cid,
                                  R"(","product_id":"BTC-USD","side":"BUY","client_order_id":")",
                                  cid, R"("}})")};
@@ -154,6 +175,7 @@ class CoinbaseGatewayTest : public ::testing::Test {
   TlsContext server_tls_;
   CoinbaseInstruments instruments_;
   std::atomic<int> jwt_failures_{0};
+  std::map<std::string, int> creates_;  // the handler runs on one server thread at a time
 };
 
 TEST_F(CoinbaseGatewayTest, RestAcksRejectsAndTimeoutsWithExactRequestBytes) {
@@ -179,10 +201,23 @@ TEST_F(CoinbaseGatewayTest, RestAcksRejectsAndTimeoutsWithExactRequestBytes) {
   const std::vector<ExecEvent> rej = sink.Of(666, ExecType::kReject);
   ASSERT_EQ(rej.size(), 1u);
   EXPECT_EQ(rej[0].reject_code, static_cast<uint16_t>(VenueReject::kInsufficientFunds));
-  const std::vector<ExecEvent> timeout = sink.Of(777, ExecType::kReject);
+  // A timeout is not a reject (issue 6, item 1): the order is in doubt, stays tracked, and the
+  // status query (the same create again) settles it: the venue had it.
+  EXPECT_TRUE(sink.Of(777, ExecType::kReject).empty());
+  const std::vector<ExecEvent> timeout = sink.Of(777, ExecType::kInDoubt);
   ASSERT_EQ(timeout.size(), 1u);
+  EXPECT_EQ(timeout[0].request, CmdType::kNew);
   EXPECT_EQ(timeout[0].reject_code, static_cast<uint16_t>(VenueReject::kTimeout));
+  EXPECT_EQ(timeout[0].leaves_size, 100000);  // still working at full size
   EXPECT_EQ((*gw)->counters().timeouts, 1u);
+  EXPECT_EQ((*gw)->in_doubt_orders(), 1u);
+  ASSERT_TRUE(PollUntil(**gw, sink, [&] { return !sink.Of(777, ExecType::kAck).empty(); }))
+      << "status queries " << (*gw)->counters().status_queries << ", requests "
+      << (*gw)->https_counters().requests << ", failures " << (*gw)->https_counters().failures
+      << ", events " << sink.events.size() << ", received " << rest.received().size();
+  EXPECT_EQ((*gw)->counters().status_queries, 1u);
+  EXPECT_EQ((*gw)->counters().resolved, 1u);
+  EXPECT_TRUE(sink.Of(777, ExecType::kReject).empty());
   EXPECT_EQ(jwt_failures_.load(), 0);
 
   // Cancel order 1 (acked, venue id "ord-1"): the venue refuses -> kCancelReject.
@@ -201,7 +236,7 @@ TEST_F(CoinbaseGatewayTest, RestAcksRejectsAndTimeoutsWithExactRequestBytes) {
 
   // What arrived: exactly our bytes (headers in our order, nothing added), a valid JWT each.
   const std::vector<TestHttpServer::Request> got = rest.received();
-  ASSERT_EQ(got.size(), 4u);
+  ASSERT_EQ(got.size(), 5u);  // 1, 666, 777, 777's status query, the cancel
   const TestHttpServer::Request& r = got[0];
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.target, "/api/v3/brokerage/orders");
@@ -220,12 +255,80 @@ TEST_F(CoinbaseGatewayTest, RestAcksRejectsAndTimeoutsWithExactRequestBytes) {
       r.headers[1].second.substr(7), public_pem_, "POST 127.0.0.1/api/v3/brokerage/orders",
       std::time(nullptr), keys_.key_name);
   EXPECT_TRUE(claims.ok()) << claims.status();
-  EXPECT_EQ(got[3].target, "/api/v3/brokerage/orders/batch_cancel");
-  EXPECT_EQ(got[3].body, R"({"order_ids":["ord-1"]})");
-  // Four requests, four different tokens (single use).
+  EXPECT_EQ(got[3].body, got[2].body);  // the status query repeats the create verbatim
+  EXPECT_NE(got[3].Header("Authorization"), got[2].Header("Authorization"));
+  EXPECT_EQ(got[4].target, "/api/v3/brokerage/orders/batch_cancel");
+  EXPECT_EQ(got[4].body, R"({"order_ids":["ord-1"]})");
+  // Five requests, five different tokens (single use).
   std::set<std::string> tokens;
   for (const auto& q : got) tokens.insert(q.Header("Authorization"));
-  EXPECT_EQ(tokens.size(), 4u);
+  EXPECT_EQ(tokens.size(), 5u);
+}
+
+struct CollectIds : Collect {
+  void OnVenueOrderId(uint64_t id, std::string_view venue_id) override {
+    ids.emplace_back(id, std::string(venue_id));
+  }
+  std::vector<std::pair<uint64_t, std::string>> ids;
+};
+
+// Issue 6, items 1 and 3: a 5xx answer to a create is in doubt (not a reject that forgets the
+// order); a cancel sent before the ack waits for the venue's id instead of being refused (which
+// made risk resend it on every poll); a cancel whose answer is lost leaves the order working.
+TEST_F(CoinbaseGatewayTest, FiveHundredIsInDoubtAndEarlyCancelsWaitForTheAck) {
+  TestHttpServer rest(server_tls_, [this](const TestHttpServer::Request& r) { return Venue(r); });
+  absl::StatusOr<std::unique_ptr<CoinbaseGateway>> gw =
+      CoinbaseGateway::Create(Options(rest.port(), 0), *creds_, instruments_);
+  ASSERT_TRUE(gw.ok()) << gw.status();
+  ASSERT_TRUE((*gw)->Start().ok());
+  CollectIds sink;
+  ASSERT_EQ((*gw)->Send(New(555), 1), SendStatus::kSent);
+  ASSERT_EQ((*gw)->Send(New(888), 2), SendStatus::kSent);
+  OrderCmd cancel;
+  cancel.type = CmdType::kCancel;
+  cancel.client_order_id = 900;
+  cancel.orig_client_order_id = 888;  // not acked yet: no venue id
+  ASSERT_EQ((*gw)->Send(cancel, 3), SendStatus::kSent);
+  EXPECT_EQ((*gw)->counters().deferred_cancels, 1u);
+  ASSERT_TRUE(PollUntil(**gw, sink, [&] {
+    return !sink.Of(555, ExecType::kAck).empty() && !sink.Of(888, ExecType::kAck).empty() &&
+           rest.received().size() >= 4;
+  }));
+  const std::vector<ExecEvent> doubt = sink.Of(555, ExecType::kInDoubt);
+  ASSERT_EQ(doubt.size(), 1u);
+  EXPECT_EQ(doubt[0].reject_code, static_cast<uint16_t>(VenueReject::kVenueUnavailable));
+  EXPECT_TRUE(sink.Of(555, ExecType::kReject).empty());
+  EXPECT_TRUE(sink.Of(888, ExecType::kCancelReject).empty());
+  // The venue ids reached the sink (the journal, in the engine).
+  EXPECT_NE(
+      std::find(sink.ids.begin(), sink.ids.end(), std::pair<uint64_t, std::string>{888, "ord-888"}),
+      sink.ids.end());
+  EXPECT_NE(
+      std::find(sink.ids.begin(), sink.ids.end(), std::pair<uint64_t, std::string>{555, "ord-555"}),
+      sink.ids.end());
+  // The cancel went out only after the ack, with the venue's id.
+  std::vector<TestHttpServer::Request> got = rest.received();
+  int cancels = 0;
+  for (const auto& q : got) {
+    if (q.target == "/api/v3/brokerage/orders/batch_cancel") {
+      ++cancels;
+      EXPECT_EQ(q.body, R"({"order_ids":["ord-888"]})");
+    }
+  }
+  EXPECT_EQ(cancels, 1);
+
+  // A cancel answered 503: in doubt for the cancel, the order stays working.
+  cancel.client_order_id = 901;
+  cancel.orig_client_order_id = 555;
+  ASSERT_EQ((*gw)->Send(cancel, 4), SendStatus::kSent);
+  ASSERT_TRUE(PollUntil(**gw, sink, [&] { return sink.Of(555, ExecType::kInDoubt).size() == 2; }));
+  const ExecEvent cancel_doubt = sink.Of(555, ExecType::kInDoubt)[1];
+  EXPECT_EQ(cancel_doubt.request, CmdType::kCancel);
+  EXPECT_EQ(cancel_doubt.reject_code, static_cast<uint16_t>(VenueReject::kVenueUnavailable));
+  EXPECT_TRUE(sink.Of(555, ExecType::kCancelReject).empty());
+  EXPECT_TRUE(sink.Of(555, ExecType::kCanceled).empty());
+  EXPECT_EQ((*gw)->working_orders(), 2u);
+  rest.Stop();
 }
 
 TEST_F(CoinbaseGatewayTest, UnauthenticatedIsARejectWithTheMappedReason) {

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include <nzeza/core/clock.h>
 #include "absl/strings/str_cat.h"
 
 namespace nzeza::venues::coinbase {
@@ -28,7 +29,14 @@ class CoinbaseGateway::Impl {
                                  .port = options_.rest_port,
                                  .tls_context = tls,
                                  .connect_timeout = options_.connect_timeout,
-                                 .request_timeout = options_.request_timeout}) {
+                                 .request_timeout = options_.request_timeout}),
+        cancel_http_(HttpsClientOptions{.host = options_.rest_host,
+                                        .port = options_.rest_port,
+                                        .tls_context = tls,
+                                        .connect_timeout = options_.connect_timeout,
+                                        .request_timeout = options_.request_timeout}) {
+    in_doubt_.reserve(options_.max_orders);
+    deferred_cancels_.reserve(options_.max_orders);
     free_.reserve(records_.size());
     for (size_t i = records_.size(); i > 0; --i) free_.push_back(static_cast<uint32_t>(i - 1));
     if (options_.user_channel) {
@@ -50,6 +58,7 @@ class CoinbaseGateway::Impl {
   ~Impl() {
     sink_ = nullptr;
     http_.Close();
+    cancel_http_.Close();
     if (ws_) ws_->Close();
   }
 
@@ -69,11 +78,14 @@ class CoinbaseGateway::Impl {
       case CmdType::kCancel: {
         const uint64_t id =
             cmd.orig_client_order_id != 0 ? cmd.orig_client_order_id : cmd.client_order_id;
-        const TrackedOrder* t = table_.Find(id);
-        if (t == nullptr || t->order_id_len == 0) {
+        TrackedOrder* t = table_.Find(id);
+        if (t == nullptr) {
           ++counters_.encode_errors;
           return SendStatus::kEncodeError;
         }
+        // Coinbase cancels by its own order id only: a cancel for an order not acked yet waits
+        // for the id (REST answer, user channel, status query) and then goes out.
+        if (t->order_id_len == 0) return DeferCancel(*t);
         uint64_t ids[1] = {id};
         std::string_view oids[1] = {t->order_id_view()};
         return SendCancel(ids, oids, 1);
@@ -85,7 +97,11 @@ class CoinbaseGateway::Impl {
         SendStatus result = SendStatus::kSent;
         bool any = false;
         table_.ForEach([&](const TrackedOrder& t) {
-          if (t.order_id_len == 0 || result != SendStatus::kSent) return;
+          if (result != SendStatus::kSent) return;
+          if (t.order_id_len == 0) {
+            (void)DeferCancel(*table_.Find(t.client_order_id));
+            return;
+          }
           ids[n] = t.client_order_id;
           oids[n] = t.order_id_view();
           if (++n == kMaxCancelBatch) {
@@ -110,7 +126,10 @@ class CoinbaseGateway::Impl {
   int Poll(oms::ExecSink& sink) noexcept {
     sink_ = &sink;
     int work = http_.Poll();
+    work += cancel_http_.Poll();
     if (ws_) work += ws_->Poll();
+    if (!in_doubt_.empty()) work += ResolveInDoubt(MonotonicNanos());
+    if (!deferred_cancels_.empty()) work += SendDeferredCancels();
     sink_ = nullptr;
     if (work == 0 && options_.pool_mints_per_idle_poll > 0) {
       work += pool_.Refill(NowS(), options_.pool_mints_per_idle_poll);
@@ -120,16 +139,32 @@ class CoinbaseGateway::Impl {
 
   bool ready() const noexcept { return ws_ == nullptr || ws_->state() == WsClient::State::kOpen; }
 
-  bool TrackRecovered(uint64_t id, InstrumentId instrument, Side side, int64_t size, int64_t cum,
-                      std::string_view venue_order_id) {
-    TrackedOrder* t = table_.Insert(id);
+  bool TrackRecovered(const oms::Order& o) noexcept {
+    TrackedOrder* t = table_.Find(o.client_order_id);
+    if (t == nullptr) t = table_.Insert(o.client_order_id);
     if (t == nullptr) return false;
-    t->instrument = instrument;
-    t->side = side;
-    t->size = size;
-    t->cum_size = cum;
-    t->acked = true;
-    t->set_order_id(venue_order_id);
+    t->instrument = o.instrument;
+    t->side = o.side;
+    t->size = o.size;
+    t->cum_size = o.cum_size;
+    t->strategy_id = o.strategy_id;
+    t->set_order_id(o.venue_order_id());
+    // Acknowledged unless the journal never saw an answer: then the user channel's first update
+    // (or reconciliation) acks it, and a cancel waits for the venue's id.
+    const oms::OrderState working =
+        o.state == oms::OrderState::kPendingCancel || o.state == oms::OrderState::kPendingReplace
+            ? o.resume
+            : o.state;
+    t->acked = working != oms::OrderState::kPendingNew && working != oms::OrderState::kInDoubt;
+    t->create.type = CmdType::kNew;
+    t->create.client_order_id = o.client_order_id;
+    t->create.instrument = o.instrument;
+    t->create.side = o.side;
+    t->create.order_type = o.order_type;
+    t->create.tif = o.tif;
+    t->create.price = o.price;
+    t->create.size = o.size;
+    t->create.strategy_id = o.strategy_id;
     return true;
   }
 
@@ -140,9 +175,11 @@ class CoinbaseGateway::Impl {
   const JwtPoolCounters& pool_counters() const noexcept { return pool_.counters(); }
   const HttpsCounters& https_counters() const noexcept { return http_.counters(); }
   size_t working() const noexcept { return table_.size(); }
+  size_t in_doubt() const noexcept { return in_doubt_.size(); }
 
  private:
-  enum class Kind : uint8_t { kNew, kCancel };
+  // kResolve: the status query of an in-doubt create (the same create sent again).
+  enum class Kind : uint8_t { kNew, kResolve, kCancel };
   struct Record {
     Kind kind = Kind::kNew;
     uint32_t count = 0;
@@ -186,9 +223,11 @@ class CoinbaseGateway::Impl {
     try {
       // Copied into a reused slot of the client's queue; the callback's captures fit
       // std::function's inline storage: no allocation once warm.
+      // Cancels have a connection of their own, so they never wait behind a create.
+      HttpsClient& client = e == CoinbaseEndpoint::kBatchCancel ? cancel_http_ : http_;
       absl::Status s =
-          http_.RequestRaw(EndpointPath(e), std::string_view(request_, len),
-                           [this, record](const HttpResponse& resp) { OnResponse(record, resp); });
+          client.RequestRaw(EndpointPath(e), std::string_view(request_, len),
+                            [this, record](const HttpResponse& resp) { OnResponse(record, resp); });
       if (!s.ok()) {
         ++counters_.encode_errors;
         return SendStatus::kEncodeError;
@@ -224,6 +263,7 @@ class CoinbaseGateway::Impl {
     t->strategy_id = cmd.strategy_id;
     t->intent_id = cmd.intent_id;
     t->sent_ns = now_ns;
+    t->create = cmd;
     const uint32_t rec = free_.back();
     records_[rec].kind = Kind::kNew;
     records_[rec].count = 1;
@@ -276,61 +316,211 @@ class CoinbaseGateway::Impl {
     free_.push_back(rec);
     Record& r = records_[rec];
     if (sink_ == nullptr) return;  // closing
-    if (r.kind == Kind::kNew) {
-      OnCreateResponse(r.client_ids[0], resp);
+    if (r.kind != Kind::kCancel) {
+      OnCreateResponse(r.client_ids[0], resp, r.kind == Kind::kResolve);
     } else {
       OnCancelResponse(r, resp);
     }
   }
 
-  void OnCreateResponse(uint64_t id, const HttpResponse& resp) {
-    ExecEvent ev = Base(id, resp);
+  // A create's answer (or its status query's, `resolve`). Definite: success (ack), or a refusal
+  // the venue made after reading the request. In doubt: no complete answer, 5xx, an answer that
+  // does not decode; for a status query also a refusal that says nothing about the order (rate
+  // limit, authentication), since the first request may have been placed all the same.
+  void OnCreateResponse(uint64_t id, const HttpResponse& resp, bool resolve) {
     TrackedOrder* t = table_.Find(id);
+    if (t == nullptr) return;  // ended meanwhile (the user channel said so)
+    ExecEvent ev = Base(id, resp);
+    VenueReject doubt = VenueReject::kNone;
+    CreateOrderResponse cr;
     if (!resp.transport.ok()) {
-      ev.type = ExecType::kReject;
       const bool timeout = resp.transport.code() == absl::StatusCode::kDeadlineExceeded;
-      ev.reject_code =
-          static_cast<uint16_t>(timeout ? VenueReject::kTimeout : VenueReject::kVenueUnavailable);
+      doubt = timeout ? VenueReject::kTimeout : VenueReject::kVenueUnavailable;
       if (timeout) ++counters_.timeouts;
-      ++counters_.rejects;
-      sink_->OnExec(ev);  // stays tracked: its fate is settled by the user channel/reconciliation
+    } else if (resp.status >= 500) {
+      doubt = VenueReject::kVenueUnavailable;
+    } else if (DecodeCreateOrderResponse(resp.status, resp.body.data(), resp.body.size(), &cr) !=
+               DecodeError::kOk) {
+      ++counters_.malformed_responses;
+      doubt = VenueReject::kMalformedResponse;
+    } else if (resolve && !cr.success &&
+               (cr.reject == VenueReject::kRateLimited ||
+                cr.reject == VenueReject::kUnauthenticated ||
+                cr.reject == VenueReject::kPermissionDenied ||
+                cr.reject == VenueReject::kVenueUnavailable ||
+                cr.reject == VenueReject::kUnknown)) {
+      doubt = cr.reject;
+    }
+    if (doubt != VenueReject::kNone) {
+      if (t->acked) return;  // the user channel answered first: nothing is in doubt
+      if (!t->in_doubt) {
+        t->in_doubt = true;
+        ev.type = ExecType::kInDoubt;
+        ev.request = CmdType::kNew;
+        ev.reject_code = static_cast<uint16_t>(doubt);
+        ++counters_.in_doubt;
+        sink_->OnExec(ev);
+      }
+      ScheduleResolve(*t, MonotonicNanos());
       return;
     }
-    CreateOrderResponse cr;
-    if (DecodeCreateOrderResponse(resp.status, resp.body.data(), resp.body.size(), &cr) !=
-        DecodeError::kOk) {
-      ++counters_.malformed_responses;
-    }
+    t->in_doubt = false;
     if (cr.success) {
-      if (t == nullptr || t->acked) return;  // the user channel was first
-      t->set_order_id(cr.order_id_view());
+      if (t->order_id_len == 0 && cr.order_id_len != 0) {
+        t->set_order_id(cr.order_id_view());
+        sink_->OnVenueOrderId(id, t->order_id_view());
+      }
+      if (t->acked) return;  // the user channel was first
       t->acked = true;
       ev.type = ExecType::kAck;
       ++counters_.acks;
+      if (resolve) ++counters_.resolved;
       sink_->OnExec(ev);
       return;
     }
+    if (t->acked) return;  // a refusal of a status query for an order the venue acked: stale
     ev.type = ExecType::kReject;
     ev.reject_code = static_cast<uint16_t>(cr.reject);
     ev.leaves_size = 0;
     ++counters_.rejects;
-    if (cr.reject != VenueReject::kMalformedResponse) table_.Erase(id);
+    if (resolve) ++counters_.resolved;
+    table_.Erase(id);
     sink_->OnExec(ev);
+  }
+
+  // The next status query of an in-doubt create: 250 ms, doubling to at most 8 s.
+  void ScheduleResolve(TrackedOrder& t, int64_t now) noexcept {
+    const int shift = t.resolve_attempts < 5 ? t.resolve_attempts : 5;
+    t.resolve_at_ns = now + (int64_t{250'000'000} << shift);
+    if (t.resolve_attempts < 255) ++t.resolve_attempts;
+    if (!t.resolve_queued) {
+      t.resolve_queued = true;
+      in_doubt_.push_back(t.client_order_id);  // capacity max_orders: never reallocates
+    }
+  }
+
+  // Sends the status queries that are due; drops orders that were settled meanwhile.
+  int ResolveInDoubt(int64_t now) noexcept {
+    int work = 0;
+    for (size_t i = 0; i < in_doubt_.size();) {
+      TrackedOrder* t = table_.Find(in_doubt_[i]);
+      if (t == nullptr || t->acked || !t->in_doubt) {
+        if (t != nullptr) t->resolve_queued = false;
+        in_doubt_[i] = in_doubt_.back();
+        in_doubt_.pop_back();
+        continue;
+      }
+      if (now >= t->resolve_at_ns && SendResolve(*t)) {
+        // Stays queued until the answer settles it (OnCreateResponse reschedules on doubt).
+        t->resolve_at_ns = now + absl::ToInt64Nanoseconds(options_.request_timeout) * 4;
+        ++work;
+      }
+      ++i;
+    }
+    return work;
+  }
+
+  bool SendResolve(const TrackedOrder& t) noexcept {
+    const CoinbaseInstrument* inst = instruments_.Find(t.instrument);
+    size_t body_len = 0;
+    if (inst == nullptr || free_.empty() ||
+        EncodeCreateOrderBody(t.create, *inst, body_, sizeof(body_), &body_len) !=
+            EncodeError::kOk) {
+      return false;
+    }
+    const uint32_t rec = free_.back();
+    records_[rec].kind = Kind::kResolve;
+    records_[rec].count = 1;
+    records_[rec].client_ids[0] = t.client_order_id;
+    if (Dispatch(CoinbaseEndpoint::kCreateOrder, std::string_view(body_, body_len), rec) !=
+        SendStatus::kSent) {
+      return false;
+    }
+    free_.pop_back();
+    ++counters_.status_queries;
+    return true;
+  }
+
+  SendStatus DeferCancel(TrackedOrder& t) noexcept {
+    if (!t.cancel_wanted) {
+      t.cancel_wanted = true;
+      deferred_cancels_.push_back(t.client_order_id);  // capacity max_orders
+      ++counters_.deferred_cancels;
+    }
+    return SendStatus::kSent;
+  }
+
+  // Sends, in batches, the waiting cancels whose order now has a venue id; drops those whose
+  // order ended (rejected, or done on the user channel).
+  int SendDeferredCancels() noexcept {
+    uint64_t ids[kMaxCancelBatch];
+    std::string_view oids[kMaxCancelBatch];
+    size_t n = 0;
+    int work = 0;
+    for (size_t i = 0; i < deferred_cancels_.size();) {
+      TrackedOrder* t = table_.Find(deferred_cancels_[i]);
+      if (t == nullptr || t->order_id_len == 0 || n == kMaxCancelBatch) {
+        if (t == nullptr) {
+          deferred_cancels_[i] = deferred_cancels_.back();
+          deferred_cancels_.pop_back();
+          continue;
+        }
+        ++i;
+        continue;
+      }
+      ids[n] = t->client_order_id;
+      oids[n] = t->order_id_view();
+      ++n;
+      ++i;
+    }
+    if (n == 0) return 0;
+    if (SendCancel(ids, oids, n) != SendStatus::kSent) return 0;  // next poll tries again
+    for (size_t k = 0; k < n; ++k) {
+      if (TrackedOrder* t = table_.Find(ids[k])) t->cancel_wanted = false;
+      for (size_t i = 0; i < deferred_cancels_.size(); ++i) {
+        if (deferred_cancels_[i] == ids[k]) {
+          deferred_cancels_[i] = deferred_cancels_.back();
+          deferred_cancels_.pop_back();
+          break;
+        }
+      }
+      ++work;
+    }
+    return work;
   }
 
   void OnCancelResponse(const Record& r, const HttpResponse& resp) {
     VenueReject all = VenueReject::kNone;
+    bool doubt = false;  // no definite answer: the cancel may or may not have happened
     static BatchCancelResponse decoded;  // order stage thread only (large: not on the stack)
+    decoded.count = 0;
     if (!resp.transport.ok()) {
+      doubt = true;
       all = resp.transport.code() == absl::StatusCode::kDeadlineExceeded
                 ? VenueReject::kTimeout
                 : VenueReject::kVenueUnavailable;
+    } else if (resp.status >= 500) {
+      doubt = true;
+      all = VenueReject::kVenueUnavailable;
     } else if (DecodeBatchCancelResponse(resp.status, resp.body.data(), resp.body.size(),
                                          &decoded) != DecodeError::kOk) {
       ++counters_.malformed_responses;
+      doubt = true;
       all = VenueReject::kMalformedResponse;
     } else if (decoded.reject != VenueReject::kNone) {
       all = decoded.reject;
+    }
+    if (doubt) {
+      for (uint32_t i = 0; i < r.count; ++i) {
+        if (table_.Find(r.client_ids[i]) == nullptr) continue;  // done: the channel said so
+        ExecEvent ev = Base(r.client_ids[i], resp);
+        ev.type = ExecType::kInDoubt;
+        ev.request = CmdType::kCancel;
+        ev.reject_code = static_cast<uint16_t>(all);
+        ++counters_.in_doubt;
+        sink_->OnExec(ev);
+      }
+      return;
     }
     for (uint32_t i = 0; i < r.count; ++i) {
       VenueReject why = all;
@@ -349,6 +539,7 @@ class CoinbaseGateway::Impl {
       if (why == VenueReject::kNone) continue;
       ExecEvent ev = Base(r.client_ids[i], resp);
       ev.type = ExecType::kCancelReject;
+      ev.request = CmdType::kCancel;
       ev.reject_code = static_cast<uint16_t>(why);
       ++counters_.cancel_rejects;
       sink_->OnExec(ev);
@@ -363,13 +554,16 @@ class CoinbaseGateway::Impl {
   JwtPool pool_;
   std::vector<Record> records_;
   std::vector<uint32_t> free_;
+  std::vector<uint64_t> in_doubt_;          // creates awaiting a status query's answer
+  std::vector<uint64_t> deferred_cancels_;  // cancels awaiting the order's venue id
   CoinbaseGatewayCounters counters_;
   oms::ExecSink* sink_ = nullptr;
   char body_[kMaxBodyBytes * 16];  // a 100-id batch_cancel is ~4 KiB
   char request_[kMaxRequestBytes * 4 + kMaxBodyBytes * 16];
   char inline_token_[kMaxJwtBytes];
   // Declared last: destroyed first (their callbacks use the members above).
-  HttpsClient http_;
+  HttpsClient http_;         // creates and their status queries
+  HttpsClient cancel_http_;  // cancels
   std::unique_ptr<WsClient> ws_;
 };
 
@@ -403,11 +597,10 @@ oms::SendStatus CoinbaseGateway::Send(const OrderCmd& cmd, int64_t now_ns) noexc
 }
 int CoinbaseGateway::Poll(oms::ExecSink& sink) noexcept { return impl_->Poll(sink); }
 bool CoinbaseGateway::ready() const noexcept { return impl_->ready(); }
-bool CoinbaseGateway::TrackRecovered(uint64_t client_order_id, InstrumentId instrument, Side side,
-                                     int64_t size, int64_t cum_size,
-                                     std::string_view venue_order_id) {
-  return impl_->TrackRecovered(client_order_id, instrument, side, size, cum_size, venue_order_id);
+bool CoinbaseGateway::TrackRecovered(const oms::Order& order) noexcept {
+  return impl_->TrackRecovered(order);
 }
+size_t CoinbaseGateway::in_doubt_orders() const noexcept { return impl_->in_doubt(); }
 bool CoinbaseGateway::needs_reconcile() const noexcept { return impl_->needs_reconcile(); }
 void CoinbaseGateway::ClearReconcile() noexcept { impl_->ClearReconcile(); }
 const CoinbaseGatewayCounters& CoinbaseGateway::counters() const noexcept {

@@ -69,12 +69,15 @@ class CoinbaseReconciler::Impl {
       });
       if (!s.ok()) return s;
     }
-    // 3. The differences.
+    // 3. The differences. Copies: the events emitted change (and may recycle) the table.
+    std::vector<oms::Order> open;
     oms.ForEachOrder([&](const oms::Order& o) {
-      if (!oms::IsOpen(o.state)) return;
+      if (oms::IsOpen(o.state)) open.push_back(o);
+    });
+    for (const oms::Order& o : open) {
       auto it = venue.find(o.client_order_id);
       if (it == venue.end()) {
-        if (o.state == oms::OrderState::kPendingNew) {
+        if (o.state == oms::OrderState::kPendingNew || o.state == oms::OrderState::kInDoubt) {
           ExecEvent ev = Base(o);
           ev.type = ExecType::kReject;
           ev.reject_code = static_cast<uint16_t>(oms::VenueReject::kUnknownOrder);
@@ -85,10 +88,13 @@ class CoinbaseReconciler::Impl {
           absl::StrAppend(&data_loss, data_loss.empty() ? "" : "; ", "client id ",
                           o.client_order_id, " was acknowledged but the venue does not know it");
         }
-        return;
+        continue;
+      }
+      if (o.venue_order_id() != it->second.order_id && !it->second.order_id.empty()) {
+        sink.OnVenueOrderId(o.client_order_id, it->second.order_id);
       }
       Apply(o, it->second, sink, report, &data_loss);
-    });
+    }
     if (!data_loss.empty()) return absl::DataLossError("Coinbase reconciliation: " + data_loss);
     return absl::OkStatus();
   }
@@ -113,8 +119,8 @@ class CoinbaseReconciler::Impl {
                       ": instrument ", o.instrument, " is not in the Coinbase table");
       return;
     }
-    if (o.state == oms::OrderState::kPendingNew && v.status != CoinbaseOrderStatus::kFailed &&
-        v.status != CoinbaseOrderStatus::kPending) {
+    if ((o.state == oms::OrderState::kPendingNew || o.state == oms::OrderState::kInDoubt) &&
+        v.status != CoinbaseOrderStatus::kFailed && v.status != CoinbaseOrderStatus::kPending) {
       ExecEvent ack = Base(o);
       ack.type = ExecType::kAck;
       sink.OnExec(ack);
@@ -193,7 +199,7 @@ class CoinbaseReconciler::Impl {
   int64_t ApplyVenueFills(const oms::Order& o, const VenueOrder& v, const CoinbaseInstrument& inst,
                           int64_t cum, oms::ExecSink& sink, ReconcileReport* report) {
     static constexpr std::string_view kPath = "/api/v3/brokerage/orders/historical/fills";
-    const int64_t seen = o.cum_size;  // `o` is live: the events below update it
+    const int64_t seen = o.cum_size;  // as the journal had it before this pass
     std::vector<VenueFill> fills;
     std::string cursor;
     for (int page = 0; page < options_.max_pages; ++page) {

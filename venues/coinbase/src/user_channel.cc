@@ -210,7 +210,10 @@ bool UserChannelDecoder::DecodeOrder(simdjson::ondemand::object order, int64_t r
     ++counters_.unknown_orders;
     return true;
   }
-  if (t->order_id_len == 0 && !order_id.empty()) t->set_order_id(order_id);
+  if (t->order_id_len == 0 && !order_id.empty()) {
+    t->set_order_id(order_id);
+    sink.OnVenueOrderId(cid, t->order_id_view());
+  }
   const CoinbaseOrderStatus status = ParseOrderStatus(status_text);
 
   ExecEvent base;

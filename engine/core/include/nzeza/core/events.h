@@ -306,6 +306,11 @@ enum class ExecType : uint8_t {
   kExpired = 5,
   kReplaced = 6,
   kCancelReject = 7,  // venue refused a cancel (the order may still be working)
+  // A request (`ExecEvent::request`: the create, or a cancel/replace) had no definite answer
+  // (timeout, transport error, 5xx, an answer that does not decode): the venue may or may not
+  // have acted on it. The order stays live at full size until the venue says what happened (its
+  // private stream, a status query, reconciliation); reject_code says why it is in doubt.
+  kInDoubt = 8,
 };
 
 enum class Liquidity : uint8_t { kUnknown = 0, kMaker = 1, kTaker = 2 };
@@ -314,8 +319,8 @@ struct alignas(64) ExecEvent {
   ExecType type = ExecType::kAck;
   Side side = Side::kBuy;
   Liquidity liquidity = Liquidity::kUnknown;
-  uint8_t reserved = 0;
-  uint16_t reject_code = 0;  // venue-independent reject reason (engine/oms), 0 if none
+  CmdType request = CmdType::kNew;  // kInDoubt, kCancelReject: the request this answers
+  uint16_t reject_code = 0;         // venue-independent reject reason (engine/oms), 0 if none
   uint16_t reserved2 = 0;
   InstrumentId instrument = 0;
   uint32_t strategy_id = 0;

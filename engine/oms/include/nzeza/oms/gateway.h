@@ -14,12 +14,20 @@
 //   It never blocks, never throws, and after warm-up never allocates. A command that returns
 //   anything but kSent was not sent and never will be (no hidden retry), so the caller may reject
 //   it safely. A command that returned kSent produces, eventually, venue events through Poll: an
-//   ack or a reject (or, when the venue does not answer within the gateway's timeout, a kReject
-//   with VenueReject::kTimeout for a new order whose fate is then settled by reconciliation).
+//   ack or a reject for a create, a cancel (or a cancel-reject) for a cancel. A request without a
+//   definite answer (timeout, transport failure, 5xx, an answer that does not decode) produces
+//   kInDoubt (ExecEvent::request says which request): the order stays live, and the gateway
+//   settles it with the venue (its private stream, a status query) or reconciliation does; it
+//   is never reported as rejected on a guess. A cancel for an order the venue has not
+//   acknowledged yet is held until it can be sent (or is sent by client order id where the venue
+//   allows), never refused for that reason.
 // - Poll drives the I/O (non-blocking) and reports every venue event as an ExecEvent with
 //   client_order_id set to the engine's id, times.sent_ns to the order's send time and
 //   times.recv_ns to the arrival. Fill events carry trade_id (for duplicate detection), last and
-//   cumulative sizes. Returns the amount of work done (0 when idle).
+//   cumulative sizes. The venue's id of an order goes to ExecSink::OnVenueOrderId once known.
+//   Returns the amount of work done (0 when idle).
+// - TrackRecovered (recovery, before the stage runs) makes an order rebuilt from the journal
+//   known to the gateway, so its venue events map back and it can be canceled.
 // Thread: both on the order stage's thread.
 #ifndef NZEZA_OMS_GATEWAY_H_
 #define NZEZA_OMS_GATEWAY_H_
@@ -28,6 +36,7 @@
 #include <string_view>
 
 #include <nzeza/core/events.h>
+#include <nzeza/oms/order_manager.h>
 #include <nzeza/oms/recovery.h>
 
 namespace nzeza::oms {
@@ -50,6 +59,9 @@ class OrderGateway {
   // quote) leaves in one write instead of one per order. A gateway that writes in Send keeps the
   // default (nothing to do). Errors surface as venue events (kTimeout rejects) through Poll.
   virtual void Flush(int64_t now_ns) noexcept { (void)now_ns; }
+  // Tracks an order recovered from the journal (see above). False when the gateway cannot hold
+  // it (its table is full). Thread: the order stage's, or the control plane before it runs.
+  virtual bool TrackRecovered(const Order& order) noexcept = 0;
   // True when orders can be sent (connected and authenticated).
   virtual bool ready() const noexcept = 0;
   virtual std::string_view name() const noexcept = 0;

@@ -63,6 +63,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include <nzeza/core/events.h>
 #include "absl/functional/function_ref.h"
@@ -77,9 +79,24 @@ inline constexpr size_t kRecordHeaderSize = 32;
 inline constexpr uint32_t kMaxRecordPayload = 4096;
 
 enum class RecordType : uint16_t {
-  kOrderCmd = 1,   // payload: OrderCmd, journaled before the command is sent
-  kExecEvent = 2,  // payload: ExecEvent, journaled after it arrives, before it is applied
+  kOrderCmd = 1,      // payload: OrderCmd, journaled before the command is sent
+  kExecEvent = 2,     // payload: ExecEvent, journaled after it arrives, before it is applied
+  kVenueOrderId = 3,  // payload: VenueOrderIdRecord, journaled when the venue names an order
 };
+
+// The longest venue order id the engine keeps (Coinbase and dYdX: 36-character UUIDs; Binance: a
+// decimal of up to 20 digits).
+inline constexpr size_t kMaxVenueOrderIdBytes = 48;
+
+// The venue's id for one of our orders, so that a recovered order can be canceled by it.
+struct VenueOrderIdRecord {
+  uint64_t client_order_id = 0;
+  uint32_t length = 0;  // bytes of id used
+  uint32_t reserved = 0;
+  char id[kMaxVenueOrderIdBytes] = {};
+};
+static_assert(sizeof(VenueOrderIdRecord) == 64);
+static_assert(std::is_trivially_copyable_v<VenueOrderIdRecord>);
 
 enum class FsyncPolicy : uint8_t { kEveryRecord = 0, kInterval = 1, kNever = 2 };
 
@@ -155,6 +172,10 @@ class Journal {
   [[nodiscard]] AppendResult AppendExec(const ExecEvent& ev, int64_t now_ns) noexcept {
     return Append(RecordType::kExecEvent, &ev, sizeof(ev), now_ns);
   }
+  // kTooLarge when the id is empty or longer than kMaxVenueOrderIdBytes (nothing written).
+  [[nodiscard]] AppendResult AppendVenueOrderId(uint64_t client_order_id,
+                                                std::string_view venue_order_id,
+                                                int64_t now_ns) noexcept;
 
   // kInterval: syncs if the interval has passed. Call when idle. Returns false if msync failed.
   [[nodiscard]] bool MaybeSync(int64_t now_ns) noexcept;

@@ -13,6 +13,10 @@
 // unknown order to cancel), or the gateway cannot send it, nothing is sent and the stage answers
 // with a synthesized kReject (new) / kCancelReject (cancel) carrying a VenueReject code, which is
 // journaled and applied like a venue event, so risk frees what it held and the strategy learns.
+// One exception: a new order whose client id is already live (kDuplicateOrderId) is answered to
+// risk and signal only, neither journaled nor applied: that id names the live order, which the
+// refusal must not end. Venue ids the gateway learns (ExecSink::OnVenueOrderId) are journaled
+// and kept with the order.
 // Venue events are taken from the gateway only while both exec rings have room for a batch; what
 // a gateway poll yields beyond that room waits in a bounded local queue (kHeldCapacity) that is
 // drained first, so an execution report is never dropped between stages (only past that bound,
@@ -74,6 +78,8 @@ struct OrderStageCounters {
   RelaxedCounter fills;
   RelaxedCounter rejects;  // venue and synthesized
   RelaxedCounter canceled;
+  RelaxedCounter in_doubt;           // requests without a definite answer (ExecType::kInDoubt)
+  RelaxedCounter venue_order_ids;    // venue ids learned (journaled with their order)
   RelaxedCounter exec_anomalies;     // venue events the order manager ignored or refused
   RelaxedCounter exec_backpressure;  // polls that left venue events unread: exec rings full
   RelaxedCounter exec_drops;         // events lost: exec rings and the held queue full
@@ -98,8 +104,11 @@ class OrderStage final : public Stage, private ExecSink {
 
  private:
   void OnExec(const ExecEvent& ev) override;  // ExecSink: the gateway's venue events
+  void OnVenueOrderId(uint64_t client_order_id, std::string_view venue_order_id) override;
   void Apply(const ExecEvent& ev, int64_t now) noexcept;
   void Refuse(const OrderCmd& cmd, VenueReject why, int64_t now) noexcept;
+  // The kReject (new) / kCancelReject (cancel, replace) answering `cmd` locally.
+  static ExecEvent Synthesized(const OrderCmd& cmd, VenueReject why, int64_t now) noexcept;
   void Record(LatencyStage s, int64_t from, int64_t to) noexcept {
     if (from > 0 && to >= from)
       latency_[static_cast<int>(s)].Record(static_cast<uint64_t>(to - from));

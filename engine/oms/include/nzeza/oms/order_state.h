@@ -8,6 +8,14 @@
 // kCanceled / kRejected / kExpired; kPendingCancel and kPendingReplace sit on top of a working
 // state (`resume`), to which a cancel-reject returns. Terminal: filled, canceled, rejected,
 // expired.
+//
+// In doubt: a create whose request had no definite answer (timeout, transport error, 5xx,
+// malformed reply) moves kPendingNew → kInDoubt: the order may be working at the venue, so it is
+// open (IsOpen) and only the venue ends it: an ack, a reject, a fill, a cancel or an expiry,
+// whichever arrives first, from the private stream, a status query or reconciliation. A cancel or
+// replace without a definite answer (kCancelInDoubt) returns the order to its working state, as a
+// cancel-reject does: the cancel may or may not have happened, so the order stays working until
+// the venue says it is done.
 #ifndef NZEZA_OMS_ORDER_STATE_H_
 #define NZEZA_OMS_ORDER_STATE_H_
 
@@ -26,8 +34,9 @@ enum class OrderState : uint8_t {
   kExpired = 7,
   kPendingCancel = 8,   // cancel sent; `resume` is the working state it came from
   kPendingReplace = 9,  // replace sent; `resume` is the working state it came from
+  kInDoubt = 10,        // create sent, no definite answer: maybe working, the venue decides
 };
-inline constexpr int kNumOrderStates = 10;
+inline constexpr int kNumOrderStates = 11;
 
 // What can happen to an order: commands the order stage sends, and venue events.
 enum class OrderEvent : uint8_t {
@@ -43,8 +52,10 @@ enum class OrderEvent : uint8_t {
   kExpired = 9,
   kReplaced = 10,
   kCancelReject = 11,
+  kCreateInDoubt = 12,  // ExecType::kInDoubt for the create
+  kCancelInDoubt = 13,  // ExecType::kInDoubt for a cancel or replace
 };
-inline constexpr int kNumOrderEvents = 12;
+inline constexpr int kNumOrderEvents = 14;
 
 // What applying an event or command did. Every code but kApplied/kAppliedLate leaves the order's
 // state unchanged (kOverfill excepted: see below).

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include <nzeza/core/events.h>
 #include <nzeza/oms/journal.h>
@@ -22,8 +23,9 @@
 
 namespace nzeza::oms {
 
-// Applies one journal record to `oms` (OrderCmd → OnCmd, ExecEvent → OnExec); records of
-// unknown type or size are skipped and return kInvalid. Thread: the owner of `oms`.
+// Applies one journal record to `oms` (OrderCmd → OnCmd, ExecEvent → OnExec, VenueOrderIdRecord
+// → SetVenueOrderId); records of unknown type or size are skipped and return kInvalid.
+// Thread: the owner of `oms`.
 OmsResult ReplayRecord(const JournalRecord& record, OrderManager* oms) noexcept;
 
 // Opens the journal, replaying every complete record into `oms` (which should be empty), and
@@ -38,6 +40,13 @@ class ExecSink {
  public:
   virtual ~ExecSink() = default;
   virtual void OnExec(const ExecEvent& ev) = 0;
+  // The venue's id for one of our orders, learned from an ack, a status answer or the private
+  // stream; at most kMaxVenueOrderIdBytes. Journaled (RecordType::kVenueOrderId) and kept with
+  // the order, so a recovered order can be canceled by it. Default: ignored.
+  virtual void OnVenueOrderId(uint64_t client_order_id, std::string_view venue_order_id) {
+    (void)client_order_id;
+    (void)venue_order_id;
+  }
 };
 
 // Venue-side reconciliation after recovery: query open orders and recent fills for each open

@@ -141,7 +141,9 @@ class RiskCore {
   // Applies an exec event: kAck marks the order acked (closes a half-open breaker for a probe);
   // kFill updates position, cost and realized PnL and shrinks the working order; kReject, kCanceled
   // and kExpired end it (a reject also feeds the reject-burst trip and fails a probe);
-  // kCancelReject lets a breaker cancel be sent again. Events for orders risk does not know
+  // kCancelReject, and kInDoubt for a cancel, let a breaker cancel be sent again after
+  // kCancelRetryNs; kInDoubt for a create changes nothing (the order stays working at full size
+  // until the venue ends it). Events for orders risk does not know
   // (e.g. already ended) still update the position on fills.
   void OnExec(const ExecEvent& ev, int64_t now_ns) noexcept;
 
@@ -293,7 +295,15 @@ class RiskCore {
   int32_t num_crossed_ = 0;
   int32_t num_stale_flag_ = 0;
   bool cancels_pending_ = false;  // some breaker cancel could not be queued yet
+  // A breaker cancel that was refused or had no definite answer is sent again, not before this.
+  int64_t cancel_retry_at_ns_ = 0;
 
+ public:
+  // How long a refused (kCancelReject) or unanswered (kInDoubt) breaker cancel waits before it
+  // is sent again: a venue that refuses at once must not be asked on every poll.
+  static constexpr int64_t kCancelRetryNs = 100'000'000;
+
+ private:
   std::unique_ptr<OrderCmd[]> cmd_buf_;
   size_t cmd_cap_ = 0, cmd_head_ = 0, cmd_size_ = 0;
   BreakerEvent events_[kEventCapacity];

@@ -14,18 +14,30 @@
 //              pool is dry: counted in inline_signs). kEncodeError for an unknown instrument or an
 //              order Coinbase cannot express; kQueueFull when max_orders are working or
 //              max_in_flight requests wait.
-//   kCancel    POST /api/v3/brokerage/orders/batch_cancel with the venue's order id; kEncodeError
-//              while the order has no venue id yet (not acked) or is unknown.
-//   kCancelAll batch_cancel of every working order with a venue id (100 per request).
+//   kCancel    POST /api/v3/brokerage/orders/batch_cancel with the venue's order id, on a
+//              connection of its own (a cancel never waits behind a create). For an order not
+//              acked yet (no venue id) the cancel waits in the gateway and goes out as soon as the
+//              id is known (REST answer, user channel, status query): kSent, never a refusal that
+//              would make the caller retry. kEncodeError for an order the gateway does not track.
+//   kCancelAll batch_cancel of every working order (100 per request); those without a venue id
+//              wait for it as above.
 //   kReplace   kEncodeError (Coinbase's edit-order is not supported here).
 // Poll events:
-//   create-order answer: success -> kAck (unless the user channel acked first); failure or HTTP
-//   error -> kReject with the mapped VenueReject; no answer within request_timeout -> kReject
-//   with kTimeout, and a transport failure after sending -> kReject kVenueUnavailable: the order
-//   stays tracked, so if it did reach the venue its user-channel events still arrive and
-//   reconciliation settles it.
-//   batch_cancel answer: a failed result or HTTP error -> kCancelReject (reason mapped); success
-//   -> nothing (the user channel reports CANCELLED).
+//   create-order answer: success -> kAck (unless the user channel acked first) and the venue's id
+//   (ExecSink::OnVenueOrderId); a refusal the venue made (4xx, success:false) -> kReject with the
+//   mapped VenueReject. No definite answer (no response within request_timeout, a transport
+//   failure, HTTP 5xx, a body that does not decode) -> kInDoubt (request kNew, reject_code
+//   kTimeout / kVenueUnavailable / kMalformedResponse): the order stays tracked, and a status
+//   query follows: the same create sent again after 250 ms, doubling to 8 s. Coinbase answers a
+//   repeated client_order_id with the original order (and places it only if the first never
+//   arrived, which the engine then holds as working: risk kept its exposure all along). Its
+//   success is the ack; a refusal of the order itself (funds, price, size) is the reject; an
+//   answer that says nothing about the order (no answer, 5xx, 429, 401/403) keeps it in doubt and
+//   the query is repeated. The user channel settles it too, whichever comes first.
+//   batch_cancel answer: a failed result or a 4xx -> kCancelReject (reason mapped); no definite
+//   answer (as above) -> kInDoubt (request kCancel) for each order still tracked: it stays
+//   working until the venue reports it canceled; success -> nothing (the user channel reports
+//   CANCELLED).
 //   user channel: see user_channel.h. A sequence gap sets needs_reconcile().
 //
 // Allocation: encoding (body, request bytes, token) allocates nothing after warm-up; handing the
@@ -90,6 +102,10 @@ struct CoinbaseGatewayCounters {
   uint64_t encode_errors = 0;
   uint64_t malformed_responses = 0;
   uint64_t user_channel_connects = 0;
+  uint64_t in_doubt = 0;          // kInDoubt events emitted (creates and cancels)
+  uint64_t status_queries = 0;    // repeated creates sent to settle an in-doubt create
+  uint64_t resolved = 0;          // in-doubt creates settled by a status query
+  uint64_t deferred_cancels = 0;  // cancels that waited for the venue's order id
 };
 
 class CoinbaseGateway final : public oms::OrderGateway {
@@ -110,10 +126,11 @@ class CoinbaseGateway final : public oms::OrderGateway {
   bool ready() const noexcept override;
   std::string_view name() const noexcept override { return "coinbase"; }
 
-  // Tracks an order recovered from the journal, so the user channel's events for it map back
-  // (venue_order_id may be empty until an update names it). False when the table is full.
-  bool TrackRecovered(uint64_t client_order_id, InstrumentId instrument, Side side, int64_t size,
-                      int64_t cum_size, std::string_view venue_order_id);
+  // Tracks an order recovered from the journal (its venue id included, when the journal has it),
+  // so the user channel's events for it map back and it can be canceled. An order the journal
+  // never saw acknowledged is tracked as not acked: its cancel waits for the venue's id.
+  // False when the table is full.
+  bool TrackRecovered(const oms::Order& order) noexcept override;
 
   // A sequence gap on the user channel: the caller should reconcile, then ClearReconcile().
   bool needs_reconcile() const noexcept;
@@ -124,6 +141,7 @@ class CoinbaseGateway final : public oms::OrderGateway {
   const JwtPoolCounters& jwt_pool_counters() const noexcept;
   const HttpsCounters& https_counters() const noexcept;
   size_t working_orders() const noexcept;
+  size_t in_doubt_orders() const noexcept;  // creates waiting for a status query's answer
 
  private:
   class Impl;

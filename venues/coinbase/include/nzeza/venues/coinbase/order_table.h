@@ -35,6 +35,14 @@ struct TrackedOrder {
   uint32_t strategy_id = 0;
   Side side = Side::kBuy;
   bool acked = false;
+  // The create had no definite answer: a status query (the same create again: Coinbase answers a
+  // repeated client_order_id with the original order) is due at resolve_at_ns.
+  bool in_doubt = false;
+  bool resolve_queued = false;  // in the gateway's in-doubt list
+  bool cancel_wanted = false;   // a cancel waits for the venue's order id (not acked yet)
+  uint8_t resolve_attempts = 0;
+  int64_t resolve_at_ns = 0;
+  OrderCmd create{};  // the create as sent (resent verbatim by the status query)
   uint8_t order_id_len = 0;
   char order_id[kMaxOrderIdBytes] = {};
   std::string_view order_id_view() const noexcept { return {order_id, order_id_len}; }
