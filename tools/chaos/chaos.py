@@ -723,7 +723,8 @@ class Trial:
             raise
         except (TrialError, subprocess.SubprocessError, OSError, ValueError, KeyError) as e:
             self.notes.append(f"error: {type(e).__name__}: {e}")
-            return "ERROR"
+            # A mismatch already found stands even if the checks could not all run.
+            return "MISMATCH" if self.mismatches else "ERROR"
         finally:
             stop_all()
 
