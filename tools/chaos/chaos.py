@@ -77,6 +77,7 @@ NZEZA_TOML = """[engine]
 status_interval_ms = 500
 [journal]
 dir = "{dir}/journal"
+segment_bytes = 4194304
 [ops]
 port = 0
 token_file = "{dir}/ops-token"
