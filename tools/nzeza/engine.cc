@@ -46,6 +46,12 @@ namespace {
 
 namespace cb = ::nzeza::venues::coinbase;
 
+// Risk reads two reject codes without depending on engine/oms.
+static_assert(static_cast<uint16_t>(RiskCore::VenueRejectCode::kUnknownOrder) ==
+              static_cast<uint16_t>(oms::VenueReject::kUnknownOrder));
+static_assert(static_cast<uint16_t>(RiskCore::VenueRejectCode::kTooLateToCancel) ==
+              static_cast<uint16_t>(oms::VenueReject::kTooLateToCancel));
+
 constexpr size_t kMdRing = 1 << 14;
 constexpr size_t kRing = 1 << 12;
 constexpr char kSimKeyName[] = "organizations/nzeza-embedded-sim/apiKeys/engine";
@@ -205,7 +211,8 @@ class EngineImpl final : public Engine {
   oms::OrderManager oms_;
   std::unique_ptr<oms::Journal> journal_;
   std::unique_ptr<cb::CoinbaseGateway> gateway_;
-  std::unique_ptr<cb::CoinbaseReconciler> reconciler_;  // null without a journal to reconcile
+  std::unique_ptr<cb::CoinbaseReconciler> reconciler_;
+  std::unique_ptr<oms::SettleWorker> settle_;
   std::unique_ptr<FeedSession> feed_;
   std::unique_ptr<FeedProbe> feed_probe_;
   std::unique_ptr<SignalStage> signal_;
@@ -355,6 +362,20 @@ absl::Status EngineImpl::Init() {
   if (!gw.ok()) return gw.status();
   gateway_ = std::move(*gw);
   if (absl::Status st = gateway_->Start(); !st.ok()) return st;
+  {
+    // No order before the private stream delivers: its fills would go unseen.
+    oms::JournaledSink sink(journal_.get(), oms_);
+    const int64_t deadline = MonotonicNanos() + 2 * absl::ToInt64Nanoseconds(go.connect_timeout);
+    while (!gateway_->ready() && MonotonicNanos() < deadline) {
+      if (gateway_->Poll(sink) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!gateway_->ready()) {
+      return absl::UnavailableError(
+          absl::StrCat("the user channel (", user_ws_host_, ":", user_ws_port_,
+                       ") did not open and deliver within ",
+                       absl::FormatDuration(2 * go.connect_timeout), ": not trading"));
+    }
+  }
   // Orders the journal left working are canceled before trading starts: risk then begins with
   // exactly the positions it was seeded with and no working order it does not know.
   oms::ClientOrderIdGenerator ids(WallClock::NowNanos(), oms_.max_client_order_id());
@@ -408,40 +429,25 @@ absl::Status EngineImpl::Init() {
                                       &breaker_events_, &clock_);
   risk_->SetRefusalsOut(&refusals_);
   signal_->SetRiskRefusals(&refusals_);
-  order_ = std::make_unique<oms::OrderStage>(oms_, journal_.get(), *gateway_, cmds_, exec_to_risk_,
-                                             exec_to_signal_, &clock_);
+  order_ = std::make_unique<oms::OrderStage>(
+      oms_, journal_.get(), *gateway_, cmds_, exec_to_risk_, exec_to_signal_, &clock_,
+      oms::OrderStageOptions{.latency_budget_ns = cfg_.risk.breaker.latency_budget_ns,
+                             .block_on_mismatch = cfg_.engine.block_on_reconcile_mismatch});
+  // After a private-stream outage the order stage reconciles through this worker's thread
+  // before risk's breaker lets trading resume.
+  settle_ = std::make_unique<oms::SettleWorker>(
+      *reconciler_, oms::SettleWorkerOptions{
+                        .max_instruments = oms_.max_instruments(),
+                        .log = [this](std::string_view line) { Log(LogLevel::kWarn, line); }});
+  order_->SetSettleWorker(settle_.get());
   return absl::OkStatus();
 }
 
 absl::Status EngineImpl::Recover(cb::CoinbaseCredentials& creds,
                                  const cb::CoinbaseInstruments& instruments,
                                  const TlsClientOptions& tls) {
-  if (!cfg_.journal.enabled) return absl::OkStatus();
-  oms::JournalOptions jo = cfg_.journal.options;
-  if (sim_ != nullptr) {
-    // The embedded venue lives and dies with this process, so its orders and positions do too:
-    // each run journals into its own directory under the configured one (kept for inspection),
-    // rather than recovering state a fresh venue has never seen.
-    if (mkdir(jo.dir.c_str(), 0750) != 0 && errno != EEXIST) {
-      return absl::InternalError(absl::StrCat("cannot create journal directory ", jo.dir));
-    }
-    jo.dir = absl::StrCat(jo.dir, "/sim-", WallClock::NowNanos() / 1'000'000'000, "-", getpid());
-  }
-  oms::RecoveryReport report;
-  absl::StatusOr<std::unique_ptr<oms::Journal>> j =
-      oms::OpenAndRecover(jo, WallClock::NowNanos(), &oms_, &report);
-  if (!j.ok()) return j.status();
-  journal_ = std::move(*j);
-  if (report.torn_tail) {
-    Log(LogLevel::kWarn,
-        absl::StrCat("journal: torn tail in ", report.tail_segment, " at ", report.tail_offset,
-                     " (", report.tail_reason, "): truncated, never misread"));
-  }
-  size_t open = 0;
-  oms_.ForEachOrder([&](const oms::Order& o) { open += oms::IsTerminal(o.state) ? 0 : 1; });
-  Log(LogLevel::kInfo, absl::StrCat("journal: ", report.records, " records in ", report.segments,
-                                    " segments; ", oms_.size(), " orders, ", open, " open"));
-  if (report.records == 0) return absl::OkStatus();
+  // The reconciler serves the start-up pass, the settling of recovered cancels and the settle
+  // passes after a private-stream outage, journal or not.
   cb::CoinbaseReconcilerOptions ro;
   ro.rest_host = rest_host_;
   ro.rest_port = rest_port_;
@@ -451,6 +457,33 @@ absl::Status EngineImpl::Recover(cb::CoinbaseCredentials& creds,
       cb::CoinbaseReconciler::Create(ro, creds, instruments);
   if (!rec.ok()) return rec.status();
   reconciler_ = std::move(*rec);
+  if (cfg_.journal.enabled) {
+    oms::JournalOptions jo = cfg_.journal.options;
+    if (sim_ != nullptr) {
+      // The embedded venue lives and dies with this process, so its orders and positions do too:
+      // each run journals into its own directory under the configured one (kept for inspection),
+      // rather than recovering state a fresh venue has never seen.
+      if (mkdir(jo.dir.c_str(), 0750) != 0 && errno != EEXIST) {
+        return absl::InternalError(absl::StrCat("cannot create journal directory ", jo.dir));
+      }
+      jo.dir = absl::StrCat(jo.dir, "/sim-", WallClock::NowNanos() / 1'000'000'000, "-", getpid());
+    }
+    oms::RecoveryReport report;
+    absl::StatusOr<std::unique_ptr<oms::Journal>> j =
+        oms::OpenAndRecover(jo, WallClock::NowNanos(), &oms_, &report);
+    if (!j.ok()) return j.status();
+    journal_ = std::move(*j);
+    if (report.torn_tail) {
+      Log(LogLevel::kWarn,
+          absl::StrCat("journal: torn tail in ", report.tail_segment, " at ", report.tail_offset,
+                       " (", report.tail_reason, "): truncated, never misread"));
+    }
+    size_t open = 0;
+    oms_.ForEachOrder([&](const oms::Order& o) { open += oms::IsOpen(o.state) ? 1 : 0; });
+    Log(LogLevel::kInfo, absl::StrCat("journal: ", report.records, " records in ", report.segments,
+                                      " segments; ", oms_.size(), " orders, ", open, " open"));
+  }
+  // Always, an empty journal included: the venue may hold orders of ours the journal lacks.
   oms::JournaledSink sink(journal_.get(), oms_);
   absl::Status st = reconciler_->Reconcile(oms_, sink);
   const cb::ReconcileReport& rr = reconciler_->report();
@@ -492,6 +525,7 @@ absl::Status EngineImpl::Start() {
     workers_.push_back(std::move(w));
   }
   started_ns_ = MonotonicNanos();
+  if (settle_ != nullptr) settle_->Start();
   for (auto& w : workers_) {
     if (absl::Status st = w->Start(); !st.ok()) return st;
   }
@@ -573,6 +607,7 @@ absl::Status EngineImpl::Shutdown(absl::Duration cancel_timeout) {
   }
   if (ops_ != nullptr) ops_->Stop();
   for (auto& w : workers_) w->Stop();
+  if (settle_ != nullptr) settle_->Stop();
   stopped_ns_ = MonotonicNanos();
   // What the stages counted that the summary does not show, for the log.
   if (risk_ != nullptr) {

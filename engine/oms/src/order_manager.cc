@@ -94,6 +94,23 @@ bool OrderManager::RecycleOldest() noexcept {
   return false;
 }
 
+OmsResult OrderManager::Adopt(const Order& order) noexcept {
+  if (order.client_order_id == 0 || order.instrument >= max_instruments_) {
+    return Count(OmsResult::kInvalid);
+  }
+  if (FindMutable(order.client_order_id) != nullptr) return Count(OmsResult::kDuplicateOrderId);
+  while (size_ >= max_live_) {
+    if (!RecycleOldest()) return Count(OmsResult::kTableFull);
+  }
+  size_t i = Slot(order.client_order_id);
+  while (orders_[i].client_order_id != 0) i = (i + 1) & mask_;
+  orders_[i] = order;
+  ++size_;
+  if (order.client_order_id > max_client_order_id_) max_client_order_id_ = order.client_order_id;
+  if (IsTerminal(order.state)) Finished(orders_[i]);
+  return Count(OmsResult::kApplied);
+}
+
 OmsResult OrderManager::SetVenueOrderId(uint64_t id, std::string_view venue_order_id) noexcept {
   if (venue_order_id.empty() || venue_order_id.size() > kMaxVenueOrderIdBytes) {
     return Count(OmsResult::kInvalid);

@@ -35,7 +35,9 @@ OrderStage::OrderStage(OrderManager& oms, Journal* journal, OrderGateway& gatewa
       clock_(clock),
       options_{.max_per_poll = options.max_per_poll < 1     ? 1u
                                : options.max_per_poll > 256 ? 256u
-                                                            : options.max_per_poll},
+                                                            : options.max_per_poll,
+               .latency_budget_ns = options.latency_budget_ns,
+               .block_on_mismatch = options.block_on_mismatch},
       held_(new ExecEvent[kHeldCapacity]),
       held_to_(new uint8_t[kHeldCapacity]) {}
 
@@ -102,11 +104,122 @@ void OrderStage::Apply(const ExecEvent& ev, int64_t now) noexcept {
     case ExecType::kInDoubt:
       ++counters_.in_doubt;
       break;
+    case ExecType::kSession:  // never journaled or applied: Notify pushes these
     case ExecType::kPendingNew:
     case ExecType::kReplaced:
       break;
   }
   Push(ev);
+}
+
+void OrderStage::Notify(SessionEvent event, int64_t detail) noexcept {
+  ExecEvent ev;
+  ev.type = ExecType::kSession;
+  ev.client_order_id = 0;
+  ev.strategy_id = 0;
+  ev.instrument = 0xffffffffu;  // no instrument: strategies and risk's books ignore it
+  ev.reject_code = static_cast<uint16_t>(event);
+  ev.last_price = detail;
+  ev.times.recv_ns = Now();
+  Push(ev);
+}
+
+void OrderStage::OnSession(SessionEvent event, int64_t detail) {
+  switch (event) {
+    case SessionEvent::kExecStreamLost:
+      if (settle_ != nullptr && settle_->busy()) lost_during_settle_ = true;
+      settle_wanted_ = false;
+      if (!stream_lost_) {
+        stream_lost_ = true;
+        ++counters_.exec_stream_losses;
+        Notify(SessionEvent::kExecStreamLost, detail);
+      }
+      return;
+    case SessionEvent::kExecStreamRestored:
+      if (!stream_lost_) return;  // nothing was lost
+      if (settle_ == nullptr) {
+        stream_lost_ = false;
+        Notify(SessionEvent::kExecStreamRestored, 0);
+        return;
+      }
+      settle_wanted_ = true;
+      return;
+    case SessionEvent::kLatencyOverBudget:
+    case SessionEvent::kRingOverrun:
+      Notify(event, detail);
+      return;
+    case SessionEvent::kNone:
+      return;
+  }
+}
+
+void OrderStage::ApplySettled(const ExecEvent& ev, int64_t now) noexcept {
+  if (ev.type != ExecType::kFill) return Apply(ev, now);
+  // Computed from the orders as they were when the pass began; the stream may have delivered
+  // part of it since. Only the cumulative size beyond the order's counts.
+  const Order* o = oms_.Find(ev.client_order_id);
+  if (o == nullptr || ev.cum_size <= 0) return Apply(ev, now);  // recycled: the OMS decides
+  const int64_t beyond = ev.cum_size - o->cum_size;
+  if (beyond <= 0) {
+    ++counters_.settle_fills_capped;
+    return;
+  }
+  if (beyond >= ev.last_size) return Apply(ev, now);
+  ExecEvent part = ev;
+  part.last_size = beyond;
+  part.fee = ev.last_size != 0
+                 ? static_cast<int64_t>(static_cast<__int128>(ev.fee) * beyond / ev.last_size)
+                 : 0;
+  ++counters_.settle_fills_capped;
+  Apply(part, now);
+}
+
+int OrderStage::DriveSettle(int64_t now) noexcept {
+  int work = 0;
+  if (settle_wanted_ && !settle_->busy() && now >= settle_not_before_ns_) {
+    if (settle_->Begin()) {
+      settle_wanted_ = false;
+      lost_during_settle_ = false;
+      // A full scan of the table: rare (once per outage) and the breaker holds trading then.
+      oms_.ForEachOrder([&](const Order& o) {
+        if (IsOpen(o.state)) (void)settle_->Offer(o);
+      });
+      settle_->Submit();
+      ++work;
+    }
+  }
+  SettleResult r;
+  while (settle_->busy() && ExecRoom() && settle_->TakeResult(&r)) {
+    ++work;
+    switch (r.kind) {
+      case SettleResult::Kind::kExec:
+        ApplySettled(r.exec, now);
+        break;
+      case SettleResult::Kind::kVenueOrderId:
+        OnVenueOrderId(r.venue_id.client_order_id,
+                       std::string_view(r.venue_id.id, r.venue_id.length));
+        break;
+      case SettleResult::Kind::kDone:
+      case SettleResult::Kind::kMismatch:
+        if (r.kind == SettleResult::Kind::kMismatch) ++counters_.settle_failures;
+        if (lost_during_settle_) {
+          // Lost again meanwhile: the next "back" asks for another pass.
+          lost_during_settle_ = false;
+        } else if (r.kind == SettleResult::Kind::kDone || !options_.block_on_mismatch) {
+          ++counters_.settle_passes;
+          stream_lost_ = false;
+          Notify(SessionEvent::kExecStreamRestored, 0);
+        }
+        break;
+      case SettleResult::Kind::kFailed:
+        ++counters_.settle_failures;
+        if (!lost_during_settle_) settle_wanted_ = true;  // the stream is back: ask again
+        lost_during_settle_ = false;
+        settle_not_before_ns_ = now + 1'000'000'000;
+        break;
+    }
+  }
+  return work;
 }
 
 void OrderStage::OnVenueOrderId(uint64_t client_order_id, std::string_view venue_order_id) {
@@ -231,8 +344,10 @@ int OrderStage::Poll() noexcept {
     const int64_t flush_start = Now();
     gateway_.Flush(flush_start);
     const int64_t flushed = Now();
+    int64_t worst = 0;
     for (uint32_t i = 0; i < batch_n_; ++i) {
       const StageTimes& t = batch_[i];
+      if (t.recv_ns > 0 && flushed - t.recv_ns > worst) worst = flushed - t.recv_ns;
       Record(LatencyStage::kDecode, t.recv_ns, t.decoded_ns);
       Record(LatencyStage::kSignal, t.decoded_ns, t.signal_ns);
       Record(LatencyStage::kRisk, t.signal_ns, t.risk_ns);
@@ -241,12 +356,16 @@ int OrderStage::Poll() noexcept {
       Record(LatencyStage::kTickToWrite, t.recv_ns, flush_start);
     }
     batch_n_ = 0;
+    if (worst > options_.latency_budget_ns) Notify(SessionEvent::kLatencyOverBudget, worst);
   }
   // Venue events, only with room to pass them on.
   if (held_size_ == 0 && ExecRoom()) {
     work += gateway_.Poll(*this);
   } else {
     ++counters_.exec_backpressure;
+  }
+  if (settle_ != nullptr && (settle_wanted_ || settle_->busy()) && held_size_ == 0) {
+    work += DriveSettle(Now());
   }
   if (work == 0 && journal_ != nullptr) (void)journal_->Maintain(Now());
   return work;

@@ -132,6 +132,8 @@ const char* BreakerCauseName(BreakerCause c) noexcept {
       return "probe_failed";
     case BreakerCause::kResume:
       return "resume";
+    case BreakerCause::kExecStreamLost:
+      return "exec_stream_lost";
   }
   return "invalid";
 }
@@ -624,6 +626,7 @@ void RiskCore::OnExec(const ExecEvent& ev, int64_t now_ns) noexcept {
     }
     case ExecType::kCanceled:
     case ExecType::kExpired:
+      cancel_retry_ns_ = kCancelRetryNs;  // cancels work again
       if (slot >= 0) {
         MarkVenueDone(orders_[slot], ev.cum_size);
         ShrinkOrder(slot, orders_[slot].leaves);
@@ -636,9 +639,37 @@ void RiskCore::OnExec(const ExecEvent& ev, int64_t now_ns) noexcept {
       [[fallthrough]];  // a cancel in doubt: the order is still working, as after a refusal
     case ExecType::kCancelReject:
       if (slot >= 0 && orders_[slot].cancel_sent) {
+        const auto why = static_cast<VenueRejectCode>(ev.reject_code);
+        // The venue no longer has it working (done, or never there): asking again cannot help;
+        // its end arrives as an exec event (private stream or reconciliation).
+        if (ev.type == ExecType::kCancelReject &&
+            (why == VenueRejectCode::kUnknownOrder || why == VenueRejectCode::kTooLateToCancel)) {
+          return;
+        }
         orders_[slot].cancel_sent = false;
         cancels_pending_ = true;
-        cancel_retry_at_ns_ = now_ns + kCancelRetryNs;
+        // Spaced, and more so while refusals continue: 100 ms doubling to 6.4 s.
+        cancel_retry_at_ns_ = now_ns + cancel_retry_ns_;
+        if (cancel_retry_ns_ < 64 * kCancelRetryNs) cancel_retry_ns_ *= 2;
+      }
+      return;
+    case ExecType::kSession:
+      switch (static_cast<SessionEvent>(ev.reject_code)) {
+        case SessionEvent::kExecStreamLost:
+          exec_stream_down_ = true;
+          Trip(BreakerCause::kExecStreamLost, BreakerEvent::kNoInstrument, ev.last_price, now_ns);
+          return;
+        case SessionEvent::kExecStreamRestored:
+          exec_stream_down_ = false;  // the cooldown counts from here
+          return;
+        case SessionEvent::kLatencyOverBudget:
+          OnLatencySample(ev.last_price, now_ns);
+          return;
+        case SessionEvent::kRingOverrun:
+          OnRingOverrun(now_ns);
+          return;
+        case SessionEvent::kNone:
+          return;
       }
       return;
     case ExecType::kPendingNew:
@@ -842,6 +873,7 @@ void RiskCore::EmitCancels(int64_t now_ns) noexcept {
 
 bool RiskCore::PersistentConditions(int64_t now_ns) const noexcept {
   const BreakerConfig& b = cfg_.breaker;
+  if (exec_stream_down_) return true;
   if (b.trip_on_gap && num_gapped_ > 0) return true;
   if (b.trip_on_crossed && num_crossed_ > 0) return true;
   if (b.trip_on_stale_status && num_stale_flag_ > 0) return true;

@@ -149,6 +149,7 @@ void MarketMaker::OnExec(const ExecEvent& e, IntentSink& /*out*/) noexcept {
       }
       break;
     case ExecType::kReplaced:
+    case ExecType::kSession:  // not passed to strategies (SignalStage::OnExec)
       break;
   }
 }

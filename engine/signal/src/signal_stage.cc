@@ -146,6 +146,7 @@ void SignalStage::EndMessage() noexcept {
 
 void SignalStage::OnExec(const ExecEvent& ev) noexcept {
   ++counters_.exec_events;
+  if (ev.type == ExecType::kSession) return;  // the venue session's news is for risk's breaker
   if (ev.instrument < by_instrument_.size()) {
     for (Strategy* s : by_instrument_[ev.instrument]) s->OnExec(ev, sink_);
   }

@@ -4,8 +4,12 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -43,6 +47,8 @@ class FakeGateway final : public OrderGateway {
     const int n = static_cast<int>(to_emit.size() + ids_to_emit.size());
     for (const auto& [id, venue_id] : ids_to_emit) sink.OnVenueOrderId(id, venue_id);
     ids_to_emit.clear();
+    for (SessionEvent e : sessions_to_emit) sink.OnSession(e, 7);
+    sessions_to_emit.clear();
     for (const ExecEvent& e : to_emit) sink.OnExec(e);
     to_emit.clear();
     return n;
@@ -55,6 +61,7 @@ class FakeGateway final : public OrderGateway {
   std::string_view name() const noexcept override { return "fake"; }
 
   std::vector<std::pair<uint64_t, std::string>> ids_to_emit;
+  std::vector<SessionEvent> sessions_to_emit;
   std::vector<Order> tracked;
 
   SendStatus status = SendStatus::kSent;
@@ -308,6 +315,101 @@ TEST(OrderStage, LongRunRecyclesFinishedOrdersAndRecoversFromTheJournal) {
   EXPECT_EQ(rebuilt.position(0).qty, bought);
   EXPECT_EQ(rebuilt.size(), r.oms.size());
   EXPECT_EQ(rebuilt.result_count(OmsResult::kTableFull), 0u);
+}
+
+// Answers a settle pass from a script: the orders it was given are recorded, `fills` are emitted
+// for them (cumulative sizes as the venue reports them).
+class ScriptedReconciler final : public VenueReconciler {
+ public:
+  absl::Status Reconcile(const OrderManager& oms, ExecSink& sink) override {
+    std::vector<uint64_t> seen;
+    oms.ForEachOrder([&](const Order& o) { seen.push_back(o.client_order_id); });
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      given.push_back(seen);
+    }
+    if (calls.fetch_add(1) < fail_first) return absl::UnavailableError("venue down");
+    for (const ExecEvent& e : fills) sink.OnExec(e);
+    sink.OnVenueOrderId(51, "venue-51");
+    return absl::OkStatus();
+  }
+  std::vector<ExecEvent> fills;
+  int fail_first = 0;
+  std::atomic<int> calls{0};
+  std::mutex mu;
+  std::vector<std::vector<uint64_t>> given;
+};
+
+// Issue 6, item 4: a private-stream outage opens risk's breaker (kExecStreamLost) and holds it
+// until the stream is back and a settle pass has brought in what happened meanwhile, counted
+// once even where the stream delivered part of it too.
+TEST(OrderStage, ExecStreamOutageIsSettledBeforeItCountsAsRestored) {
+  TempDir dir;
+  Rig r(dir.path());
+  ScriptedReconciler rec;
+  rec.fail_first = 1;  // the first pass cannot reach the venue: retried a second later
+  SettleWorker settle(rec, {.max_instruments = kOpts.max_instruments});
+  settle.Start();
+  r.stage.SetSettleWorker(&settle);
+  const OrderCmd c = New(51, 100, 10);
+  ASSERT_TRUE(r.cmds.try_push(c));
+  (void)r.stage.Poll();
+  r.gw.to_emit = {Ev(ExecType::kAck, c)};
+  (void)r.stage.Poll();
+  (void)Drain(r.to_risk);
+  (void)Drain(r.to_signal);
+
+  r.gw.sessions_to_emit = {SessionEvent::kExecStreamLost};
+  (void)r.stage.Poll();
+  std::vector<ExecEvent> risk = Drain(r.to_risk);
+  ASSERT_EQ(risk.size(), 1u);
+  EXPECT_EQ(risk[0].type, ExecType::kSession);
+  EXPECT_EQ(static_cast<SessionEvent>(risk[0].reject_code), SessionEvent::kExecStreamLost);
+  EXPECT_TRUE(r.stage.exec_stream_lost());
+
+  // Meanwhile the venue filled all 10; the stream, once back, delivers the first 4 of them.
+  ExecEvent venue_fill = Ev(ExecType::kFill, c, 10);
+  venue_fill.trade_id = 901;
+  rec.fills = {venue_fill};
+  ExecEvent stream_fill = Ev(ExecType::kFill, c, 4);
+  stream_fill.trade_id = 900;
+  r.gw.sessions_to_emit = {SessionEvent::kExecStreamRestored};
+  r.gw.to_emit = {stream_fill};
+  bool restored = false;
+  for (int i = 0; i < 5000 && !restored; ++i) {
+    (void)r.stage.Poll();
+    for (const ExecEvent& e : Drain(r.to_risk)) {
+      if (e.type == ExecType::kSession &&
+          static_cast<SessionEvent>(e.reject_code) == SessionEvent::kExecStreamRestored) {
+        restored = true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(restored);
+  EXPECT_FALSE(r.stage.exec_stream_lost());
+  EXPECT_EQ(rec.calls.load(), 2);  // the failed pass, then the one that settled it
+  EXPECT_EQ(r.stage.counters().settle_failures, 1u);
+  EXPECT_EQ(r.stage.counters().settle_passes, 1u);
+  EXPECT_EQ(r.stage.counters().settle_fills_capped, 1u);
+  EXPECT_EQ(r.oms.Find(51)->cum_size, 10);  // 4 from the stream + the 6 beyond them
+  EXPECT_EQ(r.oms.Find(51)->state, OrderState::kFilled);
+  EXPECT_EQ(r.oms.position(0).qty, 10);
+  EXPECT_EQ(r.oms.Find(51)->venue_order_id(), "venue-51");
+  {
+    std::lock_guard<std::mutex> lock(rec.mu);
+    ASSERT_FALSE(rec.given.empty());
+    EXPECT_EQ(rec.given.back(), std::vector<uint64_t>{51});  // the open orders, nothing else
+  }
+  settle.Stop();
+  // The journal holds what was applied: recovery agrees.
+  ASSERT_TRUE(r.journal->Close().ok());
+  OrderManager rebuilt(kOpts);
+  RecoveryReport rep;
+  auto j = OpenAndRecover({.dir = dir.path(), .segment_bytes = 1 << 20}, 2, &rebuilt, &rep);
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(rebuilt.position(0).qty, 10);
+  EXPECT_EQ(rebuilt.Find(51)->venue_order_id(), "venue-51");
 }
 
 // Exec rings of 8 and a gateway that answers 40 events in one poll: none is lost, the order is

@@ -265,14 +265,25 @@ TEST_F(BreakerTest, CancelsEmittedOnOpenOnceEach) {
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_EQ(cmds[0].orig_client_order_id, a.client_order_id);
   // A cancel without a definite answer: the order stays working and the cancel is sent again.
+  // The wait doubles while refusals continue.
   ExecEvent doubt = Exec(ExecType::kInDoubt, b);
   doubt.request = CmdType::kCancel;
   risk_->OnExec(doubt);
   clock_.Advance(RiskCore::kCancelRetryNs);
   risk_->Poll();
+  EXPECT_TRUE(Cmds().empty());
+  clock_.Advance(RiskCore::kCancelRetryNs);
+  risk_->Poll();
   cmds = Cmds();
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_EQ(cmds[0].orig_client_order_id, b.client_order_id);
+  // A refusal saying the venue no longer has it working is not retried: its end will come.
+  ExecEvent gone = Exec(ExecType::kCancelReject, b);
+  gone.reject_code = static_cast<uint16_t>(RiskCore::VenueRejectCode::kUnknownOrder);
+  risk_->OnExec(gone);
+  clock_.Advance(100 * RiskCore::kCancelRetryNs);
+  risk_->Poll();
+  EXPECT_TRUE(Cmds().empty());
   // Working orders still count until the venue ends them.
   EXPECT_EQ(risk_->open_orders(0), 2);
 }

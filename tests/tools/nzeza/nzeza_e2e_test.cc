@@ -538,6 +538,63 @@ TEST(NzezaEngine, SigkillWithQuotesRestingThenRestartCancelsThemByVenueId) {
   SigkillAndRestart(false);
 }
 
+// Issue 6, item 4: the user channel drops while matching continues (the market trades through
+// our quotes meanwhile): the breaker opens on exec_stream_lost, a settle pass brings in the
+// fills the stream never delivered, and only then can trading resume; the summary's position
+// and fills are the venue's.
+TEST(NzezaEngine, UserChannelOutageIsSettledBeforeTradingResumes) {
+  TempDir dir;
+  const std::string key = "organizations/nzeza-embedded-sim/apiKeys/engine";
+  const std::string summary = dir.path() + "/summary.json";
+  const std::string cfg =
+      dir.Write("nzeza.toml", Config(dir, 0) + "[breaker]\ncooldown_ms = 500\n");
+  ChildProcess c(NZEZA_BIN, {"--config", cfg, "--duration", "0", "--summary-json", summary});
+  ASSERT_TRUE(c.started());
+  ASSERT_TRUE(c.WaitForOutput("t=2", 30'000)) << c.err();
+  const int admin = AdminPort(c.err());
+  ASSERT_NE(admin, 0) << c.err();
+  // Wait for a quote resting at the venue, then cut the stream and trade through it.
+  for (int i = 0; i < 300 && ReadVenueAccount(admin, key).open_orders <= 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const VenueAccount before = ReadVenueAccount(admin, key);
+  const std::string cut = Http(admin, "POST", "/admin/fault?type=user_disconnect&ms=1500");
+  EXPECT_NE(cut.find("200 OK"), std::string::npos) << cut;
+  EXPECT_NE(cut.find("\"connections\":1"), std::string::npos) << cut;
+  const std::string through = Http(admin, "POST", "/admin/trade_through?key=" + QueryEscape(key));
+  EXPECT_NE(through.find("200 OK"), std::string::npos) << through;
+  const VenueAccount during = ReadVenueAccount(admin, key);
+  const size_t mark = c.err().size();
+  bool settled = false;
+  for (int i = 0; i < 150 && !settled; ++i) {  // 15 s at most
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (void)c.WaitForOutput("", 1);
+    settled = c.err().find("outage: ", mark) != std::string::npos &&
+              c.err().find("; ok", c.err().find("outage: ", mark)) != std::string::npos;
+  }
+  ASSERT_TRUE(settled) << c.err();
+  EXPECT_NE(c.err().find("exec_stream_lost", mark), std::string::npos) << c.err();
+  // Trading resumes after the settle pass and the cooldown.
+  const size_t out_mark = c.out().size();
+  bool reclosed = false;
+  for (int i = 0; i < 150 && !reclosed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (void)c.WaitForOutput("", 1);
+    reclosed = c.out().find("breaker=closed", out_mark) != std::string::npos;
+  }
+  EXPECT_TRUE(reclosed) << c.out();
+  c.Signal(SIGTERM);
+  ASSERT_EQ(c.Wait(20'000), 0) << c.err();
+  Summary s;
+  ASSERT_TRUE(ReadSummary(summary, &s)) << summary;
+  std::cout << "venue fills before the outage " << before.fills << ", after trading through "
+            << during.fills << ", at the end " << s.venue_fills << "\n"
+            << c.err().substr(mark) << "\n";
+  EXPECT_EQ(s.position, s.venue_position);
+  EXPECT_EQ(s.recorded_fills, s.venue_fills) << "a fill lost or counted twice across the outage";
+  EXPECT_EQ(s.venue_open_orders, 0);
+}
+
 TEST(NzezaEngine, InvalidConfigurationIsRefusedNamingTheKey) {
   TempDir dir;
   const std::string cfg =

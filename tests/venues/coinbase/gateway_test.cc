@@ -32,6 +32,8 @@ using oms::VenueReject;
 
 struct Collect : oms::ExecSink {
   void OnExec(const ExecEvent& ev) override { events.push_back(ev); }
+  void OnSession(SessionEvent e, int64_t) override { sessions.push_back(e); }
+  std::vector<SessionEvent> sessions;
   std::vector<ExecEvent> Of(uint64_t id, ExecType type) const {
     std::vector<ExecEvent> out;
     for (const ExecEvent& e : events) {
@@ -364,7 +366,8 @@ TEST_F(CoinbaseGatewayTest, UserChannelSubscribesAndDeliversFills) {
                                             UserMsg(2, "1", "FILLED", "0.001", "0", "43"),
                                             UserMsg(3, "not-ours", "OPEN", "0", "1", "0"),
                                             UserMsg(5, "9", "OPEN", "0", "1", "0")},
-                                 .then = TestWsServer::kHold}});
+                                 .then = TestWsServer::kHold,
+                                 .exchanges = {{.read = 1}}}});  // the heartbeats subscribe
   absl::StatusOr<std::unique_ptr<CoinbaseGateway>> gw =
       CoinbaseGateway::Create(Options(rest.port(), ws.port()), *creds_, instruments_);
   ASSERT_TRUE(gw.ok()) << gw.status();
@@ -385,12 +388,17 @@ TEST_F(CoinbaseGatewayTest, UserChannelSubscribesAndDeliversFills) {
   EXPECT_EQ(fills[1].last_price, 4300000);
   EXPECT_EQ(fills[1].leaves_size, 0);
   EXPECT_EQ(fills[1].times.sent_ns, 100);
-  EXPECT_TRUE((*gw)->needs_reconcile());  // sequence 3 -> 5
-  (*gw)->ClearReconcile();
-  EXPECT_FALSE((*gw)->needs_reconcile());
+  // Sequence 3 -> 5: a gap is a stream loss (the order stage reconciles), back at once since
+  // the connection stayed up.
+  EXPECT_EQ(sink.sessions, (std::vector<SessionEvent>{SessionEvent::kExecStreamLost,
+                                                      SessionEvent::kExecStreamRestored}));
+  EXPECT_EQ((*gw)->counters().exec_stream_gaps, 1u);
+  EXPECT_TRUE(PollUntil(**gw, sink, [&] { return ws.received().size() >= 2; }));
   ws.Stop();
   const std::vector<std::string> subs = ws.received();
-  ASSERT_EQ(subs.size(), 1u);
+  ASSERT_EQ(subs.size(), 2u);  // user, then heartbeats
+  EXPECT_EQ(subs[1].rfind(R"({"type":"subscribe","channel":"heartbeats","jwt":")", 0), 0u)
+      << subs[1];
   const std::string prefix = R"({"type":"subscribe","channel":"user","jwt":")";
   ASSERT_EQ(subs[0].substr(0, prefix.size()), prefix);
   const std::string jwt = subs[0].substr(prefix.size(), subs[0].size() - prefix.size() - 2);

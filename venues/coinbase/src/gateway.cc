@@ -49,9 +49,16 @@ class CoinbaseGateway::Impl {
           WsCallbacks{.on_open = [this] { OnWsOpen(); },
                       .on_message =
                           [this](const char* data, size_t n, int64_t recv_ns) {
+                            last_message_ns_ = recv_ns;
+                            if (stream_lost_) stream_back_ = true;  // delivering again
                             if (sink_ != nullptr) (void)decoder_.Decode(data, n, recv_ns, *sink_);
                           },
-                      .on_close = [](const absl::Status&) {}});
+                      .on_close =
+                          [this](const absl::Status&) {
+                            if (ws_open_) lost_pending_ = true;
+                            ws_open_ = false;
+                            stream_back_ = false;
+                          }});
     }
   }
 
@@ -127,7 +134,10 @@ class CoinbaseGateway::Impl {
     sink_ = &sink;
     int work = http_.Poll();
     work += cancel_http_.Poll();
-    if (ws_) work += ws_->Poll();
+    if (ws_) {
+      work += ws_->Poll();
+      WatchStream(sink, work);
+    }
     if (!in_doubt_.empty()) work += ResolveInDoubt(MonotonicNanos());
     if (!deferred_cancels_.empty()) work += SendDeferredCancels();
     sink_ = nullptr;
@@ -137,7 +147,12 @@ class CoinbaseGateway::Impl {
     return work;
   }
 
-  bool ready() const noexcept { return ws_ == nullptr || ws_->state() == WsClient::State::kOpen; }
+  // Open, and the venue has answered since (the subscriptions' acknowledgement or any message):
+  // the user channel is delivering.
+  bool ready() const noexcept {
+    return ws_ == nullptr ||
+           (ws_->state() == WsClient::State::kOpen && ws_open_ && last_message_ns_ > opened_ns_);
+  }
 
   bool TrackRecovered(const oms::Order& o) noexcept {
     TrackedOrder* t = table_.Find(o.client_order_id);
@@ -168,8 +183,6 @@ class CoinbaseGateway::Impl {
     return true;
   }
 
-  bool needs_reconcile() const noexcept { return decoder_.gap_pending(); }
-  void ClearReconcile() noexcept { decoder_.ClearGap(); }
   const CoinbaseGatewayCounters& counters() const noexcept { return counters_; }
   const UserChannelCounters& user_counters() const noexcept { return decoder_.counters(); }
   const JwtPoolCounters& pool_counters() const noexcept { return pool_.counters(); }
@@ -193,11 +206,52 @@ class CoinbaseGateway::Impl {
   void OnWsOpen() {
     ++counters_.user_channel_connects;
     decoder_.ResetSequence();
-    absl::StatusOr<std::string> jwt = signer_.SignWebSocket(NowS());
-    if (!jwt.ok()) return;
+    ws_open_ = true;
+    opened_ns_ = last_message_ns_ = MonotonicNanos();
     char frame[kMaxSubscribeBytes];
-    const size_t n = EncodeUserSubscribe(*jwt, frame, sizeof(frame));
-    if (n > 0) ws_->Send(std::string(frame, n));
+    // The user channel, and heartbeats on the same connection: a message every second, so a
+    // silent stream is noticed even when no order changes.
+    for (std::string_view channel : {std::string_view("user"), std::string_view("heartbeats")}) {
+      absl::StatusOr<std::string> jwt = signer_.SignWebSocket(NowS());
+      if (!jwt.ok()) return;
+      const size_t n = EncodeSubscribe(channel, *jwt, frame, sizeof(frame));
+      if (n > 0) ws_->Send(std::string(frame, n));
+    }
+  }
+
+  // The private stream's state for the order stage (ExecSink::OnSession): lost when the
+  // connection dropped, the sequence gapped or nothing arrived for exec_silence_timeout; back
+  // once messages flow again (after a gap: at once, the connection never went).
+  void WatchStream(oms::ExecSink& sink, int work) noexcept {
+    int64_t detail = 0;
+    if (decoder_.gap_pending()) {
+      decoder_.ClearGap();
+      lost_pending_ = true;
+      stream_back_ = true;  // still connected: what the gap hid is for reconciliation
+      ++counters_.exec_stream_gaps;
+    }
+    if (work == 0 && ws_open_ && !stream_lost_) {
+      const int64_t silent = MonotonicNanos() - last_message_ns_;
+      if (silent > silence_ns_) {
+        lost_pending_ = true;
+        detail = silent;
+        ++counters_.exec_stream_silences;
+        ws_->Reconnect("user channel silent");
+      }
+    }
+    if (lost_pending_) {
+      lost_pending_ = false;
+      if (!stream_lost_) {
+        stream_lost_ = true;
+        ++counters_.exec_stream_losses;
+        sink.OnSession(SessionEvent::kExecStreamLost, detail);
+      }
+    }
+    if (stream_lost_ && stream_back_) {
+      stream_lost_ = false;
+      stream_back_ = false;
+      sink.OnSession(SessionEvent::kExecStreamRestored, 0);
+    }
   }
 
   // A pooled token, or one signed inline (counted). Empty on signing failure.
@@ -558,6 +612,14 @@ class CoinbaseGateway::Impl {
   std::vector<uint64_t> deferred_cancels_;  // cancels awaiting the order's venue id
   CoinbaseGatewayCounters counters_;
   oms::ExecSink* sink_ = nullptr;
+  // The private stream (see WatchStream).
+  bool ws_open_ = false;
+  bool stream_lost_ = false;
+  bool lost_pending_ = false;
+  bool stream_back_ = false;
+  int64_t last_message_ns_ = 0;
+  int64_t opened_ns_ = 0;
+  int64_t silence_ns_ = absl::ToInt64Nanoseconds(options_.exec_silence_timeout);
   char body_[kMaxBodyBytes * 16];  // a 100-id batch_cancel is ~4 KiB
   char request_[kMaxRequestBytes * 4 + kMaxBodyBytes * 16];
   char inline_token_[kMaxJwtBytes];
@@ -601,8 +663,6 @@ bool CoinbaseGateway::TrackRecovered(const oms::Order& order) noexcept {
   return impl_->TrackRecovered(order);
 }
 size_t CoinbaseGateway::in_doubt_orders() const noexcept { return impl_->in_doubt(); }
-bool CoinbaseGateway::needs_reconcile() const noexcept { return impl_->needs_reconcile(); }
-void CoinbaseGateway::ClearReconcile() noexcept { impl_->ClearReconcile(); }
 const CoinbaseGatewayCounters& CoinbaseGateway::counters() const noexcept {
   return impl_->counters();
 }

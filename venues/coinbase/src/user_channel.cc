@@ -35,18 +35,28 @@ bool Dec(std::string_view s, int scale, int64_t* v) noexcept {
 
 }  // namespace
 
-size_t EncodeUserSubscribe(std::string_view jwt, char* out, size_t cap) noexcept {
-  static constexpr std::string_view kPre = R"({"type":"subscribe","channel":"user","jwt":")";
+size_t EncodeSubscribe(std::string_view channel, std::string_view jwt, char* out,
+                       size_t cap) noexcept {
+  static constexpr std::string_view kPre = R"({"type":"subscribe","channel":")";
+  static constexpr std::string_view kMid = R"(","jwt":")";
   static constexpr std::string_view kPost = "\"}";
-  for (char c : jwt) {
-    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return 0;
+  for (std::string_view text : {channel, jwt}) {
+    for (char c : text) {
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return 0;
+    }
   }
-  const size_t n = kPre.size() + jwt.size() + kPost.size();
-  if (n > cap || jwt.empty()) return 0;
-  std::memcpy(out, kPre.data(), kPre.size());
-  std::memcpy(out + kPre.size(), jwt.data(), jwt.size());
-  std::memcpy(out + kPre.size() + jwt.size(), kPost.data(), kPost.size());
+  const size_t n = kPre.size() + channel.size() + kMid.size() + jwt.size() + kPost.size();
+  if (n > cap || jwt.empty() || channel.empty()) return 0;
+  char* p = out;
+  for (std::string_view part : {kPre, channel, kMid, jwt, kPost}) {
+    std::memcpy(p, part.data(), part.size());
+    p += part.size();
+  }
   return n;
+}
+
+size_t EncodeUserSubscribe(std::string_view jwt, char* out, size_t cap) noexcept {
+  return EncodeSubscribe("user", jwt, out, cap);
 }
 
 int64_t ParseRfc3339Nanos(std::string_view s) noexcept {

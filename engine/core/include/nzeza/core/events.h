@@ -311,7 +311,37 @@ enum class ExecType : uint8_t {
   // have acted on it. The order stays live at full size until the venue says what happened (its
   // private stream, a status query, reconciliation); reject_code says why it is in doubt.
   kInDoubt = 8,
+  // Not about one order: news of the order stage's venue session for risk and signal
+  // (client_order_id 0; instrument: the venue's first instrument or BreakerEvent's "none";
+  // reject_code: a SessionEvent; last_price: a detail, e.g. ns).
+  kSession = 9,
 };
+
+// ExecType::kSession codes (in ExecEvent::reject_code).
+enum class SessionEvent : uint16_t {
+  kNone = 0,
+  kExecStreamLost = 1,      // the private execution stream dropped, gapped or went silent
+  kExecStreamRestored = 2,  // reconnected and a reconciliation pass settled the outage
+  kLatencyOverBudget = 3,   // an order's tick-to-order latency exceeded the budget (detail: ns)
+  kRingOverrun = 4,         // a ring between stages stayed full past its back-pressure bound
+};
+
+// "exec_stream_lost", "exec_stream_restored", "latency_over_budget", "ring_overrun", "none".
+inline constexpr const char* SessionEventName(SessionEvent e) noexcept {
+  switch (e) {
+    case SessionEvent::kExecStreamLost:
+      return "exec_stream_lost";
+    case SessionEvent::kExecStreamRestored:
+      return "exec_stream_restored";
+    case SessionEvent::kLatencyOverBudget:
+      return "latency_over_budget";
+    case SessionEvent::kRingOverrun:
+      return "ring_overrun";
+    case SessionEvent::kNone:
+      break;
+  }
+  return "none";
+}
 
 enum class Liquidity : uint8_t { kUnknown = 0, kMaker = 1, kTaker = 2 };
 

@@ -115,6 +115,11 @@ class OrderManager {
   // Complexity: O(1) expected.
   bool EraseTerminal(uint64_t client_order_id) noexcept;
 
+  // Inserts a copy of `order` as it is (a scratch order manager built from another's open orders,
+  // for reconciliation off the order stage). kApplied, kDuplicateOrderId, kTableFull, kInvalid
+  // (id 0, instrument out of range). Allocates: never. Complexity: O(1) expected.
+  [[nodiscard]] OmsResult Adopt(const Order& order) noexcept;
+
   // Keeps the venue's id for an order. kApplied (stored or changed), kDuplicate (the same id
   // again), kUnknownOrder, kInvalid (empty or longer than kMaxVenueOrderIdBytes).
   // Thread: order stage. Allocates: never. Complexity: O(1) expected.

@@ -23,6 +23,14 @@
 // counted in exec_drops, where risk keeps the order as working: the safe side). Idle polls run the
 // journal's upkeep (Journal::Maintain: sync by policy, prefault, prepare and retire segments).
 //
+// The private execution stream: when the gateway reports it lost (ExecSink::OnSession), risk and
+// signal get a kSession kExecStreamLost event (risk's breaker opens and holds); when the gateway
+// reports it back, the stage hands its open orders to the SettleWorker, journals and applies the
+// events the venue gives (fills only beyond the order's cumulative size), and only then sends
+// kExecStreamRestored. A pass that fails is retried a second later; one that finds a mismatch
+// leaves the stream lost (trading stays blocked) until an operator restarts the engine, unless
+// block_on_mismatch is false.
+//
 // Thread: Poll() on the hosting worker's thread. counters() from any thread; latency() only when
 // the stage is not running (the histograms are plain memory owned by the stage thread).
 // Allocates: never after construction (the histograms allocate in the constructor).
@@ -42,6 +50,7 @@
 #include <nzeza/oms/gateway.h>
 #include <nzeza/oms/journal.h>
 #include <nzeza/oms/order_manager.h>
+#include <nzeza/oms/settle_worker.h>
 #include <nzeza/oms/venue_reject.h>
 
 namespace nzeza::oms {
@@ -63,6 +72,12 @@ const char* LatencyStageName(LatencyStage s) noexcept;  // "decode", ..., "tick_
 
 struct OrderStageOptions {
   uint32_t max_per_poll = 64;  // commands per poll (<= 256); also the exec batch room required
+  // A strategy order whose tick-to-order latency exceeds this is reported to risk
+  // (SessionEvent::kLatencyOverBudget, at most one per poll): the breaker's latency trip.
+  int64_t latency_budget_ns = INT64_MAX;
+  // A settle pass that finds what the journal cannot explain (kMismatch) keeps trading blocked;
+  // false: it is logged and the stream counts as restored.
+  bool block_on_mismatch = true;
 };
 
 struct OrderStageCounters {
@@ -78,11 +93,15 @@ struct OrderStageCounters {
   RelaxedCounter fills;
   RelaxedCounter rejects;  // venue and synthesized
   RelaxedCounter canceled;
-  RelaxedCounter in_doubt;           // requests without a definite answer (ExecType::kInDoubt)
-  RelaxedCounter venue_order_ids;    // venue ids learned (journaled with their order)
-  RelaxedCounter exec_anomalies;     // venue events the order manager ignored or refused
-  RelaxedCounter exec_backpressure;  // polls that left venue events unread: exec rings full
-  RelaxedCounter exec_drops;         // events lost: exec rings and the held queue full
+  RelaxedCounter in_doubt;             // requests without a definite answer (ExecType::kInDoubt)
+  RelaxedCounter venue_order_ids;      // venue ids learned (journaled with their order)
+  RelaxedCounter exec_stream_losses;   // private-stream outages reported by the gateway
+  RelaxedCounter settle_passes;        // settle passes completed (reconciled after an outage)
+  RelaxedCounter settle_failures;      // settle passes that failed or found a mismatch
+  RelaxedCounter settle_fills_capped;  // settle fills cut to what the stream had not delivered
+  RelaxedCounter exec_anomalies;       // venue events the order manager ignored or refused
+  RelaxedCounter exec_backpressure;    // polls that left venue events unread: exec rings full
+  RelaxedCounter exec_drops;           // events lost: exec rings and the held queue full
 };
 
 class OrderStage final : public Stage, private ExecSink {
@@ -97,6 +116,13 @@ class OrderStage final : public Stage, private ExecSink {
   std::string_view name() const noexcept override { return "order"; }
   int Poll() noexcept override;
 
+  // Reconciliation after a private-stream outage (see settle_worker.h); null: the stream counts
+  // as restored as soon as the gateway says it is back (tests, benchmarks). Call before the
+  // stage runs.
+  void SetSettleWorker(SettleWorker* settle) noexcept { settle_ = settle; }
+  // True from a stream loss until its settle pass completed. Thread: the stage's.
+  bool exec_stream_lost() const noexcept { return stream_lost_; }
+
   const OrderStageCounters& counters() const noexcept { return counters_; }
   const LatencyHistogram& latency(LatencyStage s) const noexcept {
     return latency_[static_cast<int>(s)];
@@ -105,6 +131,10 @@ class OrderStage final : public Stage, private ExecSink {
  private:
   void OnExec(const ExecEvent& ev) override;  // ExecSink: the gateway's venue events
   void OnVenueOrderId(uint64_t client_order_id, std::string_view venue_order_id) override;
+  void OnSession(SessionEvent event, int64_t detail) override;
+  void Notify(SessionEvent event, int64_t detail) noexcept;  // a kSession event to risk, signal
+  int DriveSettle(int64_t now) noexcept;
+  void ApplySettled(const ExecEvent& ev, int64_t now) noexcept;
   void Apply(const ExecEvent& ev, int64_t now) noexcept;
   void Refuse(const OrderCmd& cmd, VenueReject why, int64_t now) noexcept;
   // The kReject (new) / kCancelReject (cancel, replace) answering `cmd` locally.
@@ -141,6 +171,12 @@ class OrderStage final : public Stage, private ExecSink {
   std::unique_ptr<uint8_t[]> held_to_;  // bit 0: still owed to risk, bit 1: to signal
   size_t held_head_ = 0;
   size_t held_size_ = 0;
+  // The private stream: lost -> (back) -> settle pass -> restored.
+  SettleWorker* settle_ = nullptr;
+  bool stream_lost_ = false;
+  bool settle_wanted_ = false;       // the stream is back: a pass is due
+  bool lost_during_settle_ = false;  // lost again while a pass ran: another pass is due
+  int64_t settle_not_before_ns_ = 0;
 };
 
 }  // namespace nzeza::oms

@@ -47,6 +47,14 @@ class ExecSink {
     (void)client_order_id;
     (void)venue_order_id;
   }
+  // The private execution stream's state: kExecStreamLost when it dropped, gapped or went
+  // silent (fills may be happening unseen); kExecStreamRestored when it is connected and
+  // delivering again (what happened meanwhile is not settled yet: the order stage reconciles).
+  // `detail`: e.g. ns of silence. Default: ignored.
+  virtual void OnSession(SessionEvent event, int64_t detail) {
+    (void)event;
+    (void)detail;
+  }
 };
 
 // Venue-side reconciliation after recovery: query open orders and recent fills for each open

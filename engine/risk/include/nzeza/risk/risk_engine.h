@@ -108,6 +108,10 @@ enum class BreakerCause : uint8_t {
   kProbeSucceeded,   // half-open -> closed
   kProbeFailed,      // half-open -> open (probe rejected)
   kResume,           // killed -> closed
+  // The order stage's private execution stream dropped, gapped or went silent: fills may be
+  // happening unseen. Persistent: the breaker stays open until the stream is back and a
+  // reconciliation pass has settled the outage (SessionEvent::kExecStreamRestored).
+  kExecStreamLost,
 };
 const char* BreakerCauseName(BreakerCause c) noexcept;
 
@@ -141,6 +145,9 @@ class RiskCore {
   // Applies an exec event: kAck marks the order acked (closes a half-open breaker for a probe);
   // kFill updates position, cost and realized PnL and shrinks the working order; kReject, kCanceled
   // and kExpired end it (a reject also feeds the reject-burst trip and fails a probe);
+  // kSession carries the order stage's news: kExecStreamLost trips the breaker and holds it open
+  // until kExecStreamRestored; kLatencyOverBudget and kRingOverrun trip as OnLatencySample and
+  // OnRingOverrun do.
   // kCancelReject, and kInDoubt for a cancel, let a breaker cancel be sent again after
   // kCancelRetryNs; kInDoubt for a create changes nothing (the order stays working at full size
   // until the venue ends it). Events for orders risk does not know
@@ -292,16 +299,24 @@ class RiskCore {
   int64_t opened_at_ns_ = 0;
   int64_t probes_left_ = 0;
   int32_t num_gapped_ = 0;
+  bool exec_stream_down_ = false;  // kExecStreamLost until kExecStreamRestored
   int32_t num_crossed_ = 0;
   int32_t num_stale_flag_ = 0;
   bool cancels_pending_ = false;  // some breaker cancel could not be queued yet
   // A breaker cancel that was refused or had no definite answer is sent again, not before this.
   int64_t cancel_retry_at_ns_ = 0;
+  int64_t cancel_retry_ns_ = kCancelRetryNs;  // doubles while refusals continue (to 64x)
 
  public:
   // How long a refused (kCancelReject) or unanswered (kInDoubt) breaker cancel waits before it
-  // is sent again: a venue that refuses at once must not be asked on every poll.
+  // is sent again: a venue that refuses at once must not be asked on every poll. The wait
+  // doubles with each retry (to 64 times this) until a cancel succeeds. A refusal saying the
+  // venue does not have the order working (unknown order, too late to cancel) is not retried.
   static constexpr int64_t kCancelRetryNs = 100'000'000;
+
+  // The venue-independent reject codes risk reads (the values of oms::VenueReject; risk does not
+  // depend on engine/oms).
+  enum class VenueRejectCode : uint16_t { kUnknownOrder = 11, kTooLateToCancel = 12 };
 
  private:
   std::unique_ptr<OrderCmd[]> cmd_buf_;

@@ -38,7 +38,10 @@
 //   answer (as above) -> kInDoubt (request kCancel) for each order still tracked: it stays
 //   working until the venue reports it canceled; success -> nothing (the user channel reports
 //   CANCELLED).
-//   user channel: see user_channel.h. A sequence gap sets needs_reconcile().
+//   user channel: see user_channel.h; subscribed with heartbeats. Its state goes to
+//   ExecSink::OnSession: kExecStreamLost when the connection drops, the sequence gaps (a
+//   duplicated or reordered frame too) or nothing arrives for exec_silence_timeout (then it is
+//   reconnected); kExecStreamRestored once messages flow again. The order stage then reconciles.
 //
 // Allocation: encoding (body, request bytes, token) allocates nothing after warm-up; handing the
 // bytes to HttpsClient does (a std::string copy of the request, the client's queue entry and
@@ -88,6 +91,8 @@ struct CoinbaseGatewayOptions {
   JwtPoolOptions jwt_pool{};
   int pool_mints_per_idle_poll = 1;  // signatures Poll() may spend when it found nothing to do
   bool user_channel = true;          // connect the user channel (tests of REST alone: false)
+  // No message at all (heartbeats included) for this long: the stream is lost (and reconnected).
+  absl::Duration exec_silence_timeout = absl::Seconds(5);
   // Unix seconds for JWT nbf/exp; null: the system clock.
   std::function<int64_t()> unix_now_s{};
 };
@@ -102,10 +107,13 @@ struct CoinbaseGatewayCounters {
   uint64_t encode_errors = 0;
   uint64_t malformed_responses = 0;
   uint64_t user_channel_connects = 0;
-  uint64_t in_doubt = 0;          // kInDoubt events emitted (creates and cancels)
-  uint64_t status_queries = 0;    // repeated creates sent to settle an in-doubt create
-  uint64_t resolved = 0;          // in-doubt creates settled by a status query
-  uint64_t deferred_cancels = 0;  // cancels that waited for the venue's order id
+  uint64_t in_doubt = 0;              // kInDoubt events emitted (creates and cancels)
+  uint64_t status_queries = 0;        // repeated creates sent to settle an in-doubt create
+  uint64_t resolved = 0;              // in-doubt creates settled by a status query
+  uint64_t deferred_cancels = 0;      // cancels that waited for the venue's order id
+  uint64_t exec_stream_losses = 0;    // kExecStreamLost reported (drop, gap or silence)
+  uint64_t exec_stream_gaps = 0;      // of which: user-channel sequence gaps
+  uint64_t exec_stream_silences = 0;  // of which: nothing for exec_silence_timeout
 };
 
 class CoinbaseGateway final : public oms::OrderGateway {
@@ -122,7 +130,8 @@ class CoinbaseGateway final : public oms::OrderGateway {
 
   [[nodiscard]] oms::SendStatus Send(const OrderCmd& cmd, int64_t now_ns) noexcept override;
   int Poll(oms::ExecSink& sink) noexcept override;
-  // The user channel is open (fills are visible). REST connects on the first order.
+  // The user channel is open and delivering (a message arrived since it opened): fills are
+  // visible. REST connects on the first order.
   bool ready() const noexcept override;
   std::string_view name() const noexcept override { return "coinbase"; }
 
@@ -131,10 +140,6 @@ class CoinbaseGateway final : public oms::OrderGateway {
   // never saw acknowledged is tracked as not acked: its cancel waits for the venue's id.
   // False when the table is full.
   bool TrackRecovered(const oms::Order& order) noexcept override;
-
-  // A sequence gap on the user channel: the caller should reconcile, then ClearReconcile().
-  bool needs_reconcile() const noexcept;
-  void ClearReconcile() noexcept;
 
   const CoinbaseGatewayCounters& counters() const noexcept;
   const UserChannelCounters& user_channel_counters() const noexcept;

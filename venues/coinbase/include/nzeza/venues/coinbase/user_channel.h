@@ -56,6 +56,9 @@ inline constexpr size_t kMaxSubscribeBytes = 1400;
 // {"type":"subscribe","channel":"user","jwt":"<jwt>"} (all products). Returns the length, 0 when
 // cap is too small or the jwt holds characters that would need escaping. Allocates: never.
 size_t EncodeUserSubscribe(std::string_view jwt, char* out, size_t cap) noexcept;
+// The same for any channel ("heartbeats"): {"type":"subscribe","channel":"<c>","jwt":"<jwt>"}.
+size_t EncodeSubscribe(std::string_view channel, std::string_view jwt, char* out,
+                       size_t cap) noexcept;
 
 // "2023-02-09T20:33:57.609931463Z" (RFC 3339, UTC 'Z' or an offset, 0-9 fraction digits) -> Unix
 // ns; 0 when it does not parse.
