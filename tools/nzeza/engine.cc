@@ -15,10 +15,13 @@
 #include <utility>
 #include <vector>
 
+#include <absl/base/thread_annotations.h>
 #include <absl/strings/str_cat.h>
+#include <absl/synchronization/mutex.h>
 #include <nzeza/app/ops_server.h>
 #include <nzeza/app/ops_token.h>
 #include <nzeza/app/secrets.h>
+#include <nzeza/app/summary.h>
 #include <nzeza/book/book_set.h>
 #include <nzeza/core/clock.h>
 #include <nzeza/core/counter.h>
@@ -213,6 +216,10 @@ class EngineImpl final : public Engine {
   std::unique_ptr<cb::CoinbaseGateway> gateway_;
   std::unique_ptr<cb::CoinbaseReconciler> reconciler_;
   std::unique_ptr<oms::SettleWorker> settle_;
+  // The last start-up reconciliation's findings, for /status (the ops thread reads them).
+  mutable absl::Mutex reconcile_mu_;
+  std::vector<std::string> reconcile_differences_ ABSL_GUARDED_BY(reconcile_mu_);
+  std::vector<std::string> reconcile_foreign_ ABSL_GUARDED_BY(reconcile_mu_);
   std::unique_ptr<FeedSession> feed_;
   std::unique_ptr<FeedProbe> feed_probe_;
   std::unique_ptr<SignalStage> signal_;
@@ -453,6 +460,8 @@ absl::Status EngineImpl::Recover(cb::CoinbaseCredentials& creds,
   ro.rest_port = rest_port_;
   ro.tls = tls;
   ro.uri_host = uri_host_;
+  ro.unacked_grace = absl::Milliseconds(cfg_.reconcile.unacked_grace_ms);
+  ro.cancel_foreign_orders = cfg_.reconcile.cancel_foreign_orders;
   absl::StatusOr<std::unique_ptr<cb::CoinbaseReconciler>> rec =
       cb::CoinbaseReconciler::Create(ro, creds, instruments);
   if (!rec.ok()) return rec.status();
@@ -492,6 +501,15 @@ absl::Status EngineImpl::Recover(cb::CoinbaseCredentials& creds,
                    rr.venue_open_orders, ", foreign ", rr.foreign_orders, ", acks ", rr.acks,
                    ", fills ", rr.fills, ", done ", rr.done, ", unknown ", rr.unknown, "); ",
                    st.ok() ? "ok" : st.ToString()));
+  for (const std::string& line : rr.foreign) Log(LogLevel::kWarn, "reconcile: " + line);
+  for (const std::string& line : rr.differences) {
+    Log(LogLevel::kError, "reconcile mismatch: " + line);
+  }
+  {
+    absl::MutexLock lock(&reconcile_mu_);
+    reconcile_differences_ = rr.differences;
+    reconcile_foreign_ = rr.foreign;
+  }
   if (st.ok()) return st;
   if (absl::IsDataLoss(st) && !cfg_.engine.block_on_reconcile_mismatch) {
     Log(LogLevel::kError,
@@ -711,9 +729,24 @@ void Ops::WriteMetrics(MetricsWriter& out) {
 
 std::string Ops::StatusJson() {
   const RunSummary s = e_.Counts();
-  return absl::StrCat(R"({"venue":")", s.venue, R"(","breaker":")", s.breaker_state,
-                      R"(","messages":)", s.messages, R"(,"orders":)", s.orders, R"(,"fills":)",
-                      s.fills, R"(,"rejects":)", s.rejects, "}");
+  std::string out = absl::StrCat(R"({"venue":")", s.venue, R"(","breaker":")", s.breaker_state,
+                                 R"(","messages":)", s.messages, R"(,"orders":)", s.orders,
+                                 R"(,"fills":)", s.fills, R"(,"rejects":)", s.rejects);
+  // Reconciliation: each difference the journal cannot explain, and the foreign orders.
+  absl::MutexLock lock(&e_.reconcile_mu_);
+  absl::StrAppend(&out, R"(,"reconcile":{"state":")",
+                  e_.reconcile_differences_.empty() ? "ok" : "mismatch", R"(","differences":[)");
+  for (size_t i = 0; i < e_.reconcile_differences_.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendJsonString(&out, e_.reconcile_differences_[i]);
+  }
+  out += R"(],"foreign_orders":[)";
+  for (size_t i = 0; i < e_.reconcile_foreign_.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendJsonString(&out, e_.reconcile_foreign_[i]);
+  }
+  out += "]}}";
+  return out;
 }
 
 HealthState Ops::Health() {

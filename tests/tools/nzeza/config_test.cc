@@ -771,6 +771,25 @@ TEST(ConfigErrors, OpsToken) {
   NZ_EXPECT_LACKS(pasted, "unknown key");
 }
 
+TEST(Config, ReconcileKeys) {
+  absl::StatusOr<EngineConfig> d = Load("");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_FALSE(d->reconcile.cancel_foreign_orders);  // report by default
+  EXPECT_EQ(d->reconcile.unacked_grace_ms, 3000);
+  absl::StatusOr<EngineConfig> c =
+      Load("[reconcile]\nforeign_orders = \"cancel\"\nunacked_grace_ms = 250\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->reconcile.cancel_foreign_orders);
+  EXPECT_EQ(c->reconcile.unacked_grace_ms, 250);
+}
+
+TEST(ConfigErrors, Reconcile) {
+  NZ_EXPECT_HAS(Error("[reconcile]\nforeign_orders = \"ignore\"\n"), "reconcile.foreign_orders");
+  NZ_EXPECT_HAS(Error("[reconcile]\nforeign_orders = \"ignore\"\n"), "\"report\"");
+  NZ_EXPECT_HAS(Error("[reconcile]\nunacked_grace_ms = -1\n"), "reconcile.unacked_grace_ms");
+  NZ_EXPECT_HAS(Error("[reconcile]\nforeign = \"cancel\"\n"), "reconcile.foreign: unknown key");
+}
+
 TEST(ConfigErrors, VenueAndCredentials) {
   NZ_EXPECT_HAS(Error("[venue]\nkind = \"binance\"\n"),
                 "venue.kind: \"binance\" is not one of \"sim\", \"coinbase\"");

@@ -68,13 +68,17 @@ class CoinbaseReconcilerTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<CoinbaseReconciler> Make(uint16_t port) {
+  std::unique_ptr<CoinbaseReconciler> Make(uint16_t port,
+                                           absl::Duration grace = absl::Milliseconds(600),
+                                           bool cancel_foreign = false) {
     CoinbaseReconcilerOptions o;
     o.rest_host = "127.0.0.1";
     o.rest_port = port;
     o.tls.ca_pem = cert_.cert_pem;
     o.request_timeout = absl::Seconds(2);
     o.timeout = absl::Seconds(10);
+    o.unacked_grace = grace;
+    o.cancel_foreign_orders = cancel_foreign;
     absl::StatusOr<std::unique_ptr<CoinbaseReconciler>> r =
         CoinbaseReconciler::Create(o, *creds_, instruments_);
     EXPECT_TRUE(r.ok()) << r.status();
@@ -85,7 +89,7 @@ class CoinbaseReconcilerTest : public ::testing::Test {
   bool Authorized(const TestHttpServer::Request& r) {
     const std::string path = r.target.substr(0, r.target.find('?'));
     return VerifyCoinbaseJwt(r.Header("Authorization").substr(7), public_pem_,
-                             "GET 127.0.0.1" + path, std::time(nullptr))
+                             r.method + " 127.0.0.1" + path, std::time(nullptr))
         .ok();
   }
 
@@ -190,8 +194,86 @@ TEST_F(CoinbaseReconcilerTest, EmitsTheDifferences) {
   for (const ExecEvent& e : sink.events) {
     EXPECT_EQ(oms_.OnExec(e), oms::OmsResult::kApplied) << static_cast<int>(e.type);
   }
+  // Order 4 (never acknowledged) was looked for again within the grace before it was called
+  // unknown: the venue lists new orders with a lag.
+  EXPECT_GE(r->report().relists, 1);
+  ASSERT_EQ(r->report().foreign.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(r->report().foreign[0], "manual-order")) << r->report().foreign[0];
+  EXPECT_TRUE(absl::StrContains(r->report().foreign[0], "left alone")) << r->report().foreign[0];
+  EXPECT_TRUE(r->report().differences.empty());
   venue.Stop();
-  EXPECT_EQ(venue.requests(), 5);  // open p1, open p2, recent, fills of ord-1 and ord-2
+  // open p1, open p2, recent (and again per relist), fills of ord-1 and ord-2
+  EXPECT_EQ(venue.requests(), 5 + r->report().relists);
+}
+
+// Regression (issue 6, item 5): a sent-but-unacked order not found in one recent-orders page
+// was declared rejected at once, while the venue had it (listed with a lag).
+TEST_F(CoinbaseReconcilerTest, AnUnackedOrderListedLateIsAckedNotRejected) {
+  std::atomic<int> recent{0};
+  TestHttpServer venue(server_tls_, [&](const TestHttpServer::Request& r) {
+    if (absl::StrContains(r.target, "/historical/fills")) {
+      return TestHttpServer::Response{.body = R"({"fills":[],"cursor":""})"};
+    }
+    if (absl::StrContains(r.target, "order_status=OPEN")) {
+      return TestHttpServer::Response{
+          .body = absl::StrCat(R"({"orders":[)", Order("1", "OPEN", "0", "0", "0"), ",",
+                               Order("2", "OPEN", "0", "0", "0"), ",",
+                               Order("3", "OPEN", "0", "0", "0"), R"(],"has_next":false})")};
+    }
+    // Order 4 shows from the third look on (it was canceled by its owner meanwhile).
+    const bool listed = recent.fetch_add(1) >= 2;
+    return TestHttpServer::Response{
+        .body = absl::StrCat(R"({"orders":[)",
+                             listed ? Order("4", "CANCELLED", "0", "0", "0") : std::string(),
+                             R"(],"has_next":false,"cursor":""})")};
+  });
+  std::unique_ptr<CoinbaseReconciler> r = Make(venue.port(), absl::Seconds(5));
+  Collect sink;
+  absl::Status s = r->Reconcile(oms_, sink);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(r->report().relists, 2);
+  EXPECT_EQ(r->report().unknown, 0);
+  std::vector<ExecType> four;
+  for (const ExecEvent& e : sink.events) {
+    if (e.client_order_id == 4) four.push_back(e.type);
+  }
+  EXPECT_EQ(four, (std::vector<ExecType>{ExecType::kAck, ExecType::kCanceled}));
+  venue.Stop();
+}
+
+TEST_F(CoinbaseReconcilerTest, ForeignOrdersAreReportedAndCanceledWhenConfigured) {
+  std::vector<std::string> cancels;
+  TestHttpServer venue(server_tls_, [&](const TestHttpServer::Request& r) {
+    if (!Authorized(r)) return TestHttpServer::Response{.status = 401, .body = "{}"};
+    if (r.method == "POST" && absl::StrContains(r.target, "batch_cancel")) {
+      cancels.push_back(r.body);
+      return TestHttpServer::Response{
+          .body = R"({"results":[{"success":true,"failure_reason":"UNKNOWN_CANCEL_FAILURE_REASON",)"
+                  R"("order_id":"ord-by-hand"}]})"};
+    }
+    if (absl::StrContains(r.target, "order_status=OPEN")) {
+      return TestHttpServer::Response{
+          .body = absl::StrCat(R"({"orders":[)", Order("1", "OPEN", "0", "0", "0"), ",",
+                               Order("2", "OPEN", "0", "0", "0"), ",",
+                               Order("3", "OPEN", "0", "0", "0"), ",",
+                               Order("by-hand", "OPEN", "0", "0", "0"), R"(],"has_next":false})")};
+    }
+    return TestHttpServer::Response{.body = absl::StrCat(R"({"orders":[)",
+                                                         Order("4", "CANCELLED", "0", "0", "0"),
+                                                         R"(],"has_next":false,"cursor":""})")};
+  });
+  std::unique_ptr<CoinbaseReconciler> r =
+      Make(venue.port(), absl::Milliseconds(600), /*cancel_foreign=*/true);
+  Collect sink;
+  absl::Status s = r->Reconcile(oms_, sink);
+  ASSERT_TRUE(s.ok()) << s;  // a foreign order is no mismatch
+  EXPECT_EQ(r->report().foreign_orders, 1);
+  EXPECT_EQ(r->report().foreign_canceled, 1);
+  ASSERT_EQ(r->report().foreign.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(r->report().foreign[0], "canceled")) << r->report().foreign[0];
+  venue.Stop();
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0], R"({"order_ids":["ord-by-hand"]})");
 }
 
 TEST_F(CoinbaseReconcilerTest, AnOpenOrderTheJournalCannotExplainIsDataLoss) {
@@ -210,6 +292,10 @@ TEST_F(CoinbaseReconcilerTest, AnOpenOrderTheJournalCannotExplainIsDataLoss) {
   absl::Status s = r->Reconcile(oms_, sink);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "ord-99")) << s;
+  // One line per difference: what, the journal's view, the venue's.
+  ASSERT_EQ(r->report().differences.size(), 1u) << s;
+  EXPECT_EQ(r->report().differences[0],
+            "order 99 (venue id ord-99, BTC-USD): journal does not have it, venue OPEN");
 }
 
 TEST_F(CoinbaseReconcilerTest, UnreachableOrFailingVenueIsUnavailable) {

@@ -604,6 +604,8 @@ class Loader {
     if (const toml::node* w = top.Get("workers")) ReadWorkers(w);
     Section ops(&errors_, top.Table("ops"), "ops");
     ReadOps(ops);
+    Section reconcile(&errors_, top.Table("reconcile"), "reconcile");
+    ReadReconcile(reconcile);
     Section log(&errors_, top.Table("log"), "log");
     ReadLog(log);
     top.Finish();
@@ -1301,6 +1303,13 @@ class Loader {
         }
       }
     }
+    s.Finish();
+  }
+
+  void ReadReconcile(Section& s) {
+    ReconcileConfig& r = cfg_.reconcile;
+    s.Enum<bool>("foreign_orders", {{"report", false}, {"cancel", true}}, &r.cancel_foreign_orders);
+    s.Int("unacked_grace_ms", &r.unacked_grace_ms, 0, 600'000);
     s.Finish();
   }
 

@@ -193,6 +193,16 @@ struct OpsConfig {
   bool kill_without_token = false;  // true: POST /kill needs no token (anyone may stop trading)
 };
 
+// [reconcile]: reconciliation with the venue (at start and after every private-stream outage).
+struct ReconcileConfig {
+  // Open orders of our key that this engine never sent (placed by hand or by another program on
+  // the same key): "report" leaves them alone, "cancel" cancels them. Reported either way.
+  bool cancel_foreign_orders = false;
+  // A sent-but-unacknowledged order the venue does not list is looked for again this long (the
+  // venue lists new orders with a lag) before it counts as never placed.
+  int64_t unacked_grace_ms = 3000;
+};
+
 // [log]
 struct LogConfig {
   LogLevel level = LogLevel::kInfo;
@@ -213,6 +223,7 @@ struct EngineConfig {
   JournalConfig journal;
   std::vector<WorkerConfig> workers;
   OpsConfig ops;
+  ReconcileConfig reconcile;
   LogConfig log;
 };
 

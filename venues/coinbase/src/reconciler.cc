@@ -32,34 +32,67 @@ class CoinbaseReconciler::Impl {
     *report = ReconcileReport{};
     deadline_ = std::chrono::steady_clock::now() +
                 std::chrono::nanoseconds(absl::ToInt64Nanoseconds(options_.timeout));
-    // 1. Open orders at the venue.
+    std::string data_loss;
+    // One line per difference: what, the journal's view, the venue's.
+    auto differ = [&](std::string what, std::string journal, std::string venue_view) {
+      std::string line = absl::StrCat(what, ": journal ", journal, ", venue ", venue_view);
+      absl::StrAppend(&data_loss, data_loss.empty() ? "" : "; ", line);
+      report->differences.push_back(std::move(line));
+    };
+    // 1. Open orders at the venue, all pages.
     std::map<uint64_t, VenueOrder> venue;  // ours, by client id
+    std::vector<VenueOrder> foreign;
     absl::Status s = FetchOrders("order_status=OPEN", 1 << 20, [&](VenueOrder o) {
       ++report->venue_open_orders;
       uint64_t id = 0;
       if (!ParseClientOrderId(o.client_order_id, &id)) {
         ++report->foreign_orders;
+        foreign.push_back(std::move(o));
         return;
       }
       venue.emplace(id, std::move(o));
     });
     if (!s.ok()) return s;
-    std::string data_loss;
     for (const auto& [id, o] : venue) {
       const oms::Order* known = oms.Find(id);
       if (known == nullptr || !oms::IsOpen(known->state)) {
-        absl::StrAppend(&data_loss, data_loss.empty() ? "" : "; ", "venue order ", o.order_id,
-                        " (client id ", id, ") is open at the venue but not in the journal");
+        differ(absl::StrCat("order ", o.client_order_id, " (venue id ", o.order_id, ", ",
+                            o.product_id, ")"),
+               known == nullptr ? "does not have it" : oms::OrderStateName(known->state), "OPEN");
       }
     }
-    // 2. Journal-open orders the venue does not list as open: look in the recent orders.
+    // Orders another client of this key placed: reported, and canceled if so configured.
+    for (const VenueOrder& o : foreign) {
+      std::string line = absl::StrCat("foreign order ", o.order_id, " (client_order_id \"",
+                                      o.client_order_id, "\", ", o.product_id, ")");
+      if (options_.cancel_foreign_orders) {
+        absl::Status c = CancelByVenueId(o.order_id);
+        absl::StrAppend(&line,
+                        c.ok() ? ": canceled" : absl::StrCat(": cancel failed: ", c.ToString()));
+        if (c.ok()) ++report->foreign_canceled;
+      } else {
+        absl::StrAppend(&line, ": left alone (reconcile.foreign_orders = \"report\")");
+      }
+      report->foreign.push_back(std::move(line));
+    }
+    // 2. Journal-open orders the venue does not list as open: in the recent orders (every page
+    // up to max_pages). One never acknowledged may not be listed yet (the venue indexes new
+    // orders with a lag): look again until unacked_grace has passed before calling it unknown.
     std::vector<uint64_t> missing;
     oms.ForEachOrder([&](const oms::Order& o) {
       if (oms::IsOpen(o.state) && venue.find(o.client_order_id) == venue.end()) {
         missing.push_back(o.client_order_id);
       }
     });
-    if (!missing.empty()) {
+    const auto grace_end =
+        std::chrono::steady_clock::now() +
+        std::chrono::nanoseconds(absl::ToInt64Nanoseconds(options_.unacked_grace));
+    for (bool first = true; !missing.empty(); first = false) {
+      if (!first) {
+        if (std::chrono::steady_clock::now() >= grace_end) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        ++report->relists;
+      }
       s = FetchOrders("", options_.max_pages, [&](VenueOrder o) {
         uint64_t id = 0;
         if (ParseClientOrderId(o.client_order_id, &id) &&
@@ -68,6 +101,13 @@ class CoinbaseReconciler::Impl {
         }
       });
       if (!s.ok()) return s;
+      // Still missing: only the never-acknowledged ones are worth waiting for.
+      std::vector<uint64_t> still;
+      for (uint64_t id : missing) {
+        const oms::Order* o = oms.Find(id);
+        if (venue.find(id) == venue.end() && o != nullptr && NeverAcked(*o)) still.push_back(id);
+      }
+      missing.swap(still);
     }
     // 3. The differences. Copies: the events emitted change (and may recycle) the table.
     std::vector<oms::Order> open;
@@ -77,7 +117,8 @@ class CoinbaseReconciler::Impl {
     for (const oms::Order& o : open) {
       auto it = venue.find(o.client_order_id);
       if (it == venue.end()) {
-        if (o.state == oms::OrderState::kPendingNew || o.state == oms::OrderState::kInDoubt) {
+        if (NeverAcked(o)) {
+          // Not at the venue after the grace: it never arrived there.
           ExecEvent ev = Base(o);
           ev.type = ExecType::kReject;
           ev.reject_code = static_cast<uint16_t>(oms::VenueReject::kUnknownOrder);
@@ -85,8 +126,12 @@ class CoinbaseReconciler::Impl {
           sink.OnExec(ev);
           ++report->unknown;
         } else {
-          absl::StrAppend(&data_loss, data_loss.empty() ? "" : "; ", "client id ",
-                          o.client_order_id, " was acknowledged but the venue does not know it");
+          differ(
+              absl::StrCat("order ", o.client_order_id,
+                           o.venue_order_id().empty()
+                               ? std::string()
+                               : absl::StrCat(" (venue id ", std::string(o.venue_order_id()), ")")),
+              oms::OrderStateName(o.state), "does not have it");
         }
         continue;
       }
@@ -100,6 +145,37 @@ class CoinbaseReconciler::Impl {
   }
 
  private:
+  // The venue never acknowledged it, as far as the journal knows (pending or in doubt).
+  static bool NeverAcked(const oms::Order& o) {
+    const oms::OrderState w =
+        o.state == oms::OrderState::kPendingCancel || o.state == oms::OrderState::kPendingReplace
+            ? o.resume
+            : o.state;
+    return w == oms::OrderState::kPendingNew || w == oms::OrderState::kInDoubt;
+  }
+
+  // POST batch_cancel for one venue order id (foreign orders). OK when the venue canceled it.
+  absl::Status CancelByVenueId(const std::string& order_id) {
+    static constexpr std::string_view kPath = "/api/v3/brokerage/orders/batch_cancel";
+    char body[kMaxBodyBytes];
+    size_t body_len = 0;
+    const std::string_view ids[1] = {order_id};
+    if (EncodeBatchCancelBody(ids, body, sizeof(body), &body_len) != EncodeError::kOk) {
+      return absl::InvalidArgumentError("order id does not encode");
+    }
+    absl::StatusOr<std::string> answer =
+        Send("POST", kPath, std::string(kPath), std::string(body, body_len));
+    if (!answer.ok()) return answer.status();
+    BatchCancelResponse decoded;
+    if (DecodeBatchCancelResponse(200, answer->data(), answer->size(), &decoded) !=
+            DecodeError::kOk ||
+        decoded.reject != oms::VenueReject::kNone || decoded.count != 1 ||
+        decoded.results[0].reject != oms::VenueReject::kNone) {
+      return absl::UnavailableError("the venue did not confirm the cancel");
+    }
+    return absl::OkStatus();
+  }
+
   static ExecEvent Base(const oms::Order& o) {
     ExecEvent ev;
     ev.client_order_id = o.client_order_id;
@@ -115,8 +191,10 @@ class CoinbaseReconciler::Impl {
              std::string* data_loss) {
     const CoinbaseInstrument* inst = instruments_.Find(o.instrument);
     if (inst == nullptr) {
-      absl::StrAppend(data_loss, data_loss->empty() ? "" : "; ", "client id ", o.client_order_id,
-                      ": instrument ", o.instrument, " is not in the Coinbase table");
+      std::string line = absl::StrCat("order ", o.client_order_id, ": journal instrument ",
+                                      o.instrument, ", venue not in the Coinbase table");
+      absl::StrAppend(data_loss, data_loss->empty() ? "" : "; ", line);
+      report->differences.push_back(std::move(line));
       return;
     }
     if ((o.state == oms::OrderState::kPendingNew || o.state == oms::OrderState::kInDoubt) &&
@@ -130,8 +208,11 @@ class CoinbaseReconciler::Impl {
     if (!v.filled_size.empty() &&
         ParseDecimal(v.filled_size.data(), v.filled_size.size(), inst->size_scale,
                      Signedness::kUnsigned, &cum) != DecimalError::kOk) {
-      absl::StrAppend(data_loss, data_loss->empty() ? "" : "; ", "order ", v.order_id,
-                      ": filled_size \"", v.filled_size, "\" does not parse");
+      std::string line = absl::StrCat("order ", o.client_order_id, " (venue id ", v.order_id,
+                                      "): journal filled ", o.cum_size, ", venue filled_size \"",
+                                      v.filled_size, "\" that does not parse");
+      absl::StrAppend(data_loss, data_loss->empty() ? "" : "; ", line);
+      report->differences.push_back(std::move(line));
       return;
     }
     int64_t filled = o.cum_size;
@@ -288,11 +369,18 @@ class CoinbaseReconciler::Impl {
 
   // One signed GET; the JWT's uri names the path without the query (as Coinbase specifies).
   absl::StatusOr<std::string> Get(std::string_view path, const std::string& target) {
-    absl::StatusOr<std::string> jwt = signer_.Sign("GET", options_.uri_host, path, NowS());
+    return Send("GET", path, target, "");
+  }
+
+  // One signed request (GET or POST with a JSON body); the body of a 200 answer.
+  absl::StatusOr<std::string> Send(std::string_view method, std::string_view path,
+                                   const std::string& target, const std::string& payload) {
+    absl::StatusOr<std::string> jwt =
+        signer_.Sign(std::string(method), options_.uri_host, path, NowS());
     if (!jwt.ok()) return absl::InternalError("Coinbase reconciliation: signing failed");
-    std::string raw(kMaxRequestBytes + target.size(), '\0');
+    std::string raw(kMaxRequestBytes + target.size() + payload.size(), '\0');
     size_t len = 0;
-    if (EncodeHttpRequest("GET", target, options_.uri_host, *jwt, "", raw.data(), raw.size(),
+    if (EncodeHttpRequest(method, target, options_.uri_host, *jwt, payload, raw.data(), raw.size(),
                           &len) != EncodeError::kOk) {
       return absl::InternalError("Coinbase reconciliation: request does not encode");
     }
@@ -301,16 +389,18 @@ class CoinbaseReconciler::Impl {
     absl::Status result;
     std::string body;
     absl::Status q = http_.Request(
-        HttpRequest{.method = HttpMethod::kGet, .target = target, .raw = std::move(raw)},
+        HttpRequest{.method = method == "POST" ? HttpMethod::kPost : HttpMethod::kGet,
+                    .target = target,
+                    .raw = std::move(raw)},
         [&](const HttpResponse& r) {
           done = true;
           if (!r.transport.ok()) {
             result = absl::UnavailableError(
                 absl::StrCat("Coinbase reconciliation: ", r.transport.message()));
           } else if (r.status != 200) {
-            result = absl::UnavailableError(
-                absl::StrCat("Coinbase reconciliation: GET ", std::string(path), " answered HTTP ",
-                             r.status, ": ", std::string(r.body.substr(0, 200))));
+            result = absl::UnavailableError(absl::StrCat(
+                "Coinbase reconciliation: ", std::string(method), " ", std::string(path),
+                " answered HTTP ", r.status, ": ", std::string(r.body.substr(0, 200))));
           } else {
             body = std::string(r.body);
           }

@@ -7,12 +7,14 @@
 //   if (absl::IsUnavailable(s)) { retry later; do not trade }
 //   if (absl::IsDataLoss(s))    { operator: the venue shows orders the journal cannot explain }
 //
-// Method (GET /api/v3/brokerage/orders/historical/batch, paginated by cursor):
-// 1. the venue's OPEN orders. One whose client_order_id is ours (decimal) but which the journal
-//    does not hold as open is DataLoss. Orders with other client ids (placed by hand or another
-//    program) are counted and left alone.
+// Method (GET /api/v3/brokerage/orders/historical/batch, paginated by cursor), both ways:
+// 1. every OPEN order the venue holds for this key. One whose client_order_id is ours (decimal)
+//    but which the journal lacks or has as finished is a difference. Orders with other client
+//    ids (placed by hand or another program on the same key) are foreign: reported (report()
+//    .foreign) and, with cancel_foreign_orders, canceled; never a difference.
 // 2. the most recent orders of any status (up to max_pages pages), for journal-open orders that
-//    are no longer open at the venue.
+//    are no longer open at the venue; a never-acknowledged order not found is looked for again
+//    every 250 ms until unacked_grace has passed (the venue's listing lags).
 // For each journal-open order found: kAck if the journal never saw one; for the difference between
 // the venue's filled_size and the journal's cum_size, the order's fills from
 // GET /api/v3/brokerage/orders/historical/fills?order_ids=... (oldest first, those beyond the
@@ -23,7 +25,8 @@
 // (filled_value / filled_size, nearest at the price scale; else average_filled_price), without a
 // fee. Then kCanceled / kExpired / kReject (FAILED) when the venue says the order is done, or the
 // fills alone complete it. A journal-open order the venue does not know: kReject (kUnknownOrder) if
-// it was never acknowledged (it never reached the venue), DataLoss if it was.
+// it was never acknowledged (it never reached the venue), a difference if it was. Each difference
+// is one line in report().differences ("what: journal ..., venue ...").
 //
 // Thread: control plane; blocks up to `timeout` (each request bounded by request_timeout).
 // Allocates.
@@ -34,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nzeza/net/tls.h>
 #include <nzeza/oms/order_manager.h>
@@ -53,7 +57,12 @@ struct CoinbaseReconcilerOptions {
   absl::Duration request_timeout = absl::Seconds(10);
   absl::Duration timeout = absl::Seconds(60);  // the whole reconciliation
   int max_pages = 20;                          // of recent orders (step 2)
-  std::function<int64_t()> unix_now_s{};       // null: the system clock
+  // A journal-open order never acknowledged and not listed by the venue is looked for again
+  // (the venue lists new orders with a lag) until this has passed, then declared unknown.
+  absl::Duration unacked_grace = absl::Seconds(3);
+  // Open orders of this key whose client_order_id is not ours: canceled (true) or only reported.
+  bool cancel_foreign_orders = false;
+  std::function<int64_t()> unix_now_s{};  // null: the system clock
 };
 
 struct ReconcileReport {
@@ -63,6 +72,13 @@ struct ReconcileReport {
   int fills = 0;
   int done = 0;     // canceled / expired / rejected by the venue
   int unknown = 0;  // journal-open orders the venue never saw (rejected)
+  int relists = 0;  // recent-orders lookups repeated within unacked_grace
+  int foreign_canceled = 0;
+  // One line per difference the journal cannot explain ("what: journal <its view>, venue
+  // <the venue's>"): these make Reconcile return DataLoss.
+  std::vector<std::string> differences;
+  // One line per foreign order (what it is, and whether it was canceled): not a mismatch.
+  std::vector<std::string> foreign;
 };
 
 class CoinbaseReconciler final : public oms::VenueReconciler {
