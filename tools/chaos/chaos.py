@@ -36,6 +36,7 @@ import argparse
 import base64
 import collections
 import decimal
+import hashlib
 import http.client
 import json
 import os
@@ -432,6 +433,16 @@ class Trial:
         self.wait_until("an order of ours resting at the venue",
                         lambda: self.venue.account()["open_orders"] > 0, timeout_s)
 
+    def try_wait_resting(self, timeout_s):
+        """Waits for a resting order of ours; if none comes (the engine may be holding back, e.g.
+        its breaker open), notes it and returns: the kill goes ahead anyway."""
+        try:
+            self.wait_resting(timeout_s)
+        except TrialError as e:
+            if self.engine.poll() is not None:
+                raise
+            self.note(f"no order of ours resting at the kill ({e})")
+
     def withheld(self):
         return self.venue.health()["replies_withheld"]
 
@@ -480,11 +491,11 @@ class Trial:
         timeout_s = REQUEST_TIMEOUT_MS / 1000
         if s == "kill_resting":
             self.sleep(self.uniform(0, 0, 1.5))
-            self.wait_resting(3)
+            self.try_wait_resting(5)
             self.sigkill()
         elif s == "kill_trade_through":
             self.sleep(self.uniform(0, 0, 1.5))
-            self.wait_resting(3)
+            self.try_wait_resting(5)
             self.sigkill()
             self.trade_through()
         elif s in ("kill_withheld_create", "kill_withheld_cancel"):
@@ -756,16 +767,37 @@ def main(argv):
     args = ap.parse_args(argv)
     if args.trials < 1:
         ap.error("--trials must be at least 1")
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1 << 31)
-    if seed < 0:
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(1, 1 << 31)
+    if args.seed < 0:
         ap.error("--seed must be >= 0")
     bins = find_binaries(args.bin_dir)
     if bins is None:
         print(f"chaos: nzeza, nzeza-sim and nzeza-decode not found under {args.bin_dir}",
               file=sys.stderr)
         return 2
+    # The campaign runs one build throughout: a copy taken now, so a rebuild meanwhile (other
+    # engineers' work in the same tree) cannot change or remove the binaries under it.
+    snapshot = tempfile.mkdtemp(prefix="nzeza-chaos-bin-")
+    for name, path in bins.items():
+        bins[name] = os.path.join(snapshot, name)
+        shutil.copy2(path, bins[name])
+    try:
+        return run_campaign(args, bins)
+    finally:
+        shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def run_campaign(args, bins):
+    """Runs args.trials trials with the binaries in bins; the exit status."""
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
+    seed = args.seed
+    digest = hashlib.sha256()
+    for name in sorted(bins):
+        with open(bins[name], "rb") as f:
+            digest.update(f.read())
+    print(f"chaos: binaries {', '.join(sorted(bins))} sha256 {digest.hexdigest()[:16]}")
 
     print(f"chaos: {args.trials} trials, seed {seed} (replay one trial: bash scripts/chaos.sh "
           f"--trials 1 --seed <its seed>)", flush=True)
