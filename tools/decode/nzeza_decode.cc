@@ -389,6 +389,15 @@ std::string JournalRecordJson(const oms::JournalRecord& r) {
         << ",\"venue_order_id\":" << JsonString(std::string_view(v.id, n)) << "}";
       return o.str();
     }
+    case oms::RecordType::kClockAnchor: {
+      o << "\"clock_anchor\"";
+      if (r.size != sizeof(oms::ClockAnchorRecord))
+        return size_error(sizeof(oms::ClockAnchorRecord));
+      oms::ClockAnchorRecord a;
+      std::memcpy(&a, r.payload, sizeof a);
+      o << ",\"unix_ns\":" << a.unix_ns << ",\"monotonic_ns\":" << a.monotonic_ns << "}";
+      return o.str();
+    }
   }
   o << JsonString(Unknown("record_type", static_cast<int>(r.type))) << ",\"size\":" << r.size
     << "}";

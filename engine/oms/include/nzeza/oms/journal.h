@@ -82,6 +82,7 @@ enum class RecordType : uint16_t {
   kOrderCmd = 1,      // payload: OrderCmd, journaled before the command is sent
   kExecEvent = 2,     // payload: ExecEvent, journaled after it arrives, before it is applied
   kVenueOrderId = 3,  // payload: VenueOrderIdRecord, journaled when the venue names an order
+  kClockAnchor = 4,   // payload: ClockAnchorRecord, journaled by each run when it opens the journal
 };
 
 // The longest venue order id the engine keeps (Coinbase and dYdX: 36-character UUIDs; Binance: a
@@ -97,6 +98,18 @@ struct VenueOrderIdRecord {
 };
 static_assert(sizeof(VenueOrderIdRecord) == 64);
 static_assert(std::is_trivially_copyable_v<VenueOrderIdRecord>);
+
+// Record timestamps are the writer's monotonic clock (the order stage's TscClock, calibrated
+// against CLOCK_MONOTONIC), which means nothing across reboots and is not wall time. Each run
+// journals one anchor when it opens the journal: a reader maps the timestamp t of any later
+// record (until the next anchor) to Unix time as t - monotonic_ns + unix_ns, e.g. to find the
+// fills of today (oms::ReplayDayPnl).
+struct ClockAnchorRecord {
+  int64_t unix_ns = 0;       // wall clock (CLOCK_REALTIME) ...
+  int64_t monotonic_ns = 0;  // ... and the clock that stamps this run's records, read together
+};
+static_assert(sizeof(ClockAnchorRecord) == 16);
+static_assert(std::is_trivially_copyable_v<ClockAnchorRecord>);
 
 enum class FsyncPolicy : uint8_t { kEveryRecord = 0, kInterval = 1, kNever = 2 };
 
@@ -171,6 +184,12 @@ class Journal {
   }
   [[nodiscard]] AppendResult AppendExec(const ExecEvent& ev, int64_t now_ns) noexcept {
     return Append(RecordType::kExecEvent, &ev, sizeof(ev), now_ns);
+  }
+  // The run's clock anchor (see ClockAnchorRecord), stamped monotonic_ns. Call once after Open,
+  // before anything else is appended.
+  [[nodiscard]] AppendResult AppendClockAnchor(int64_t unix_ns, int64_t monotonic_ns) noexcept {
+    const ClockAnchorRecord r{unix_ns, monotonic_ns};
+    return Append(RecordType::kClockAnchor, &r, sizeof(r), monotonic_ns);
   }
   // kTooLarge when the id is empty or longer than kMaxVenueOrderIdBytes (nothing written).
   [[nodiscard]] AppendResult AppendVenueOrderId(uint64_t client_order_id,

@@ -13,7 +13,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <nzeza/core/events.h>
 #include <nzeza/oms/journal.h>
@@ -24,9 +26,64 @@
 namespace nzeza::oms {
 
 // Applies one journal record to `oms` (OrderCmd → OnCmd, ExecEvent → OnExec, VenueOrderIdRecord
-// → SetVenueOrderId); records of unknown type or size are skipped and return kInvalid.
+// → SetVenueOrderId; a kClockAnchor changes no order: kApplied); records of unknown type or size
+// are skipped and return kInvalid.
 // Thread: the owner of `oms`.
 OmsResult ReplayRecord(const JournalRecord& record, OrderManager* oms) noexcept;
+
+// The realized PnL and fees of one instrument's fills within a trading day, by Position's
+// arithmetic (positions.h): realized at price + size scale, gross of fees; fees at the venue's
+// fee scale (ExecEvent::fee).
+struct DayPnl {
+  __int128 realized = 0;
+  int64_t fees = 0;
+  uint64_t fills = 0;
+};
+
+struct DayPnlReport {
+  std::vector<DayPnl> instruments;  // indexed by InstrumentId, size options.max_instruments
+  uint64_t fills_today = 0;         // fills applied at or after the day start
+  uint64_t fills_earlier = 0;       // fills applied before it (not counted)
+  // Fills with no anchor before them and no venue time (a journal from before clock anchors):
+  // counted toward today, so a loss is never forgotten (a gain then counts too).
+  uint64_t fills_undated = 0;
+  uint64_t anchors = 0;  // kClockAnchor records seen
+};
+
+// Rebuilds the trading day's realized PnL and fees per instrument from journal records, so risk's
+// max_daily_loss holds across a restart (RiskCore::SeedDayPnl). Records go through an
+// OrderManager of its own, built with the options the order stage's has, so exactly the fills
+// the live order manager applied count (duplicates by trade id are not counted again) and each
+// at the position it met. A fill's time is its record's timestamp mapped to Unix time by the
+// latest kClockAnchor before it (the time it arrived, as live risk counts it); without an anchor,
+// ExecEvent::venue_ns where non-zero; else undated (counted). A fill counts when that time is at
+// or after `day_start_unix_ns` (TradingDayStart of now, risk_config.h).
+//
+//   oms::DayPnlReplay day(TradingDayStart(WallClock::NowNanos(), cfg.day_boundary_ns), options);
+//   ReadJournal(dir, [&](const JournalRecord& r) { day.Visit(r); });
+//   risk.SeedDayPnl(id, day.report().instruments[id].realized, ...);
+//
+// Thread: any one thread. Allocates: the order manager's tables, at construction.
+class DayPnlReplay {
+ public:
+  DayPnlReplay(int64_t day_start_unix_ns, OrderManager::Options options);
+  // Records in journal order. Complexity: O(1) expected per record.
+  void Visit(const JournalRecord& record) noexcept;
+  const DayPnlReport& report() const noexcept { return report_; }
+
+ private:
+  int64_t day_start_;
+  OrderManager oms_;
+  DayPnlReport report_;
+  bool anchored_ = false;
+  int64_t unix_minus_mono_ = 0;
+};
+
+// DayPnlReplay over the journal in `dir`, read without modifying it (ReadJournal: also safe while
+// this process's Journal has it open, e.g. after start-up reconciliation appended to it).
+// Errors: those of ReadJournal.
+absl::StatusOr<DayPnlReport> ReplayDayPnl(const std::string& dir, int64_t day_start_unix_ns,
+                                          OrderManager::Options options);
 
 // Opens the journal, replaying every complete record into `oms` (which should be empty), and
 // truncating a torn tail (described in *report). Errors: those of Journal::Open.
