@@ -73,6 +73,11 @@ absl::Status RiskConfig::Validate() const {
   NZ_RETURN_IF_ERROR(Positive("throttle_window_ns", throttle_window_ns));
   NZ_RETURN_IF_ERROR(NonNegative("duplicate_window_ns", duplicate_window_ns));
   NZ_RETURN_IF_ERROR(Positive("max_daily_loss", max_daily_loss));
+  if (day_boundary_ns < 0 || day_boundary_ns >= kNanosPerDay) {
+    return Bad(
+        "day_boundary_ns",
+        absl::StrCat("must be in [0, 86400e9) ns after UTC midnight (got ", day_boundary_ns, ")"));
+  }
   if (working_capacity < 1 || working_capacity > (1 << 22)) {
     return Bad("working_capacity",
                absl::StrCat("must be in [1, 4194304] (got ", working_capacity, ")"));

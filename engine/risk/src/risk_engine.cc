@@ -508,7 +508,9 @@ void RiskCore::ApplyFill(InstrumentId id, Side side, int64_t price, int64_t size
     const int64_t closed = abs_q < abs_pos ? abs_q : abs_pos;
     const __int128 removed = in.cost * closed / abs_pos;  // same sign as pos
     const __int128 sign = pos > 0 ? 1 : -1;
-    realized_total_ += (sign * price * closed - removed) * in.factor;
+    const __int128 realized = (sign * price * closed - removed) * in.factor;
+    realized_total_ += realized;
+    day_realized_ += realized;
     in.cost -= removed;
     pos -= static_cast<int64_t>(sign) * closed;
     const int64_t rest = abs_q - closed;
@@ -520,7 +522,9 @@ void RiskCore::ApplyFill(InstrumentId id, Side side, int64_t price, int64_t size
     if (pos == 0) in.cost = 0;
   }
   in.position = pos;
-  fees_total_ += static_cast<__int128>(fee) * in.fee_factor;
+  const __int128 fee_n = static_cast<__int128>(fee) * in.fee_factor;
+  fees_total_ += fee_n;
+  day_fees_ += fee_n;
   abs_cost_total_ += Abs128(in.cost) * in.factor - old_abs;
   UpdateUnrealized(in);
 }
@@ -538,9 +542,41 @@ bool RiskCore::SeedPosition(InstrumentId id, int64_t position, __int128 cost) no
   return true;
 }
 
+void RiskCore::SetWallClock(int64_t unix_minus_now_ns, int64_t now_ns) noexcept {
+  wall_offset_ns_ = unix_minus_now_ns;
+  day_end_ns_ = INT64_MIN;  // the day containing now begins (nothing to reset)
+  RollDay(now_ns);
+}
+
+void RiskCore::RollDay(int64_t now_ns) noexcept {
+  if (day_end_ns_ != INT64_MIN) {
+    day_realized_ = 0;
+    day_fees_ = 0;
+    ++day_rolls_;
+  }
+  day_start_unix_ = TradingDayStart(now_ns + wall_offset_ns_, cfg_.day_boundary_ns);
+  day_end_ns_ = day_start_unix_ + kNanosPerDay - wall_offset_ns_;
+}
+
+bool RiskCore::SeedDayPnl(InstrumentId id, __int128 realized, int64_t fees,
+                          int64_t now_ns) noexcept {
+  if (id >= inst_.size()) return false;
+  MaybeRollDay(now_ns);
+  const Instrument& in = inst_[id];
+  const __int128 r = realized * in.factor;
+  const __int128 f = static_cast<__int128>(fees) * in.fee_factor;
+  realized_total_ += r;
+  day_realized_ += r;
+  fees_total_ += f;
+  day_fees_ += f;
+  CheckLoss(now_ns);
+  return true;
+}
+
 void RiskCore::CheckLoss(int64_t now_ns) noexcept {
+  MaybeRollDay(now_ns);
   if (cfg_.max_daily_loss == kNoLimit || state_ == BreakerState::kKilled) return;
-  const __int128 loss = -(realized_total_ - fees_total_ + unrealized_total_);
+  const __int128 loss = -(day_realized_ - day_fees_ + unrealized_total_);
   if (loss >= cfg_.max_daily_loss) {
     Transition(BreakerState::kKilled, BreakerCause::kLossLimit, BreakerEvent::kNoInstrument,
                static_cast<int64_t>(loss), now_ns);
@@ -585,6 +621,7 @@ void RiskCore::OnExec(const ExecEvent& ev, int64_t now_ns) noexcept {
     case ExecType::kFill: {
       const InstrumentId id = slot >= 0 ? orders_[slot].instrument : ev.instrument;
       if (id >= inst_.size() || ev.last_size <= 0) return;
+      MaybeRollDay(now_ns);  // a fill after the boundary counts toward the new day
       const Side side = slot >= 0 ? orders_[slot].side : ev.side;
       ApplyFill(id, side, ev.last_price, ev.last_size, ev.fee);
       if (slot >= 0) {
@@ -712,6 +749,9 @@ void RiskCore::UpdatePriceMove(InstrumentId id, Instrument& in, int64_t price,
 }
 
 void RiskCore::OnMarketData(const MdEvent& ev, int64_t now_ns) noexcept {
+  if ((ev.flags & kMdRingOverrun) != 0) [[unlikely]] {
+    OnRingOverrun(now_ns);
+  }
   if (ev.instrument >= inst_.size()) return;
   const InstrumentId id = ev.instrument;
   Instrument& in = inst_[id];
@@ -886,6 +926,7 @@ bool RiskCore::PersistentConditions(int64_t now_ns) const noexcept {
 }
 
 void RiskCore::Poll(int64_t now_ns) noexcept {
+  MaybeRollDay(now_ns);
   const BreakerConfig& b = cfg_.breaker;
   if (b.stale_after_ns != kNoLimit || (b.trip_on_gap && num_gapped_ > 0)) {
     for (size_t i = 0; i < inst_.size(); ++i) {

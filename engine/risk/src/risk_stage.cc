@@ -28,6 +28,23 @@ void RiskStage::DrainBreakerEvents() noexcept {
   counters_.open_orders.Set(static_cast<uint64_t>(risk_.open_orders_total()));
 }
 
+void RiskStage::WatchCmdRing(bool blocked, int64_t now) noexcept {
+  if (!blocked) {
+    cmd_blocked_since_ns_ = -1;
+    cmd_overrun_reported_ = false;
+    return;
+  }
+  if (cmd_blocked_since_ns_ < 0) {
+    cmd_blocked_since_ns_ = now;
+    return;
+  }
+  if (!cmd_overrun_reported_ && now - cmd_blocked_since_ns_ >= options_.cmd_full_trip_ns) {
+    cmd_overrun_reported_ = true;
+    ++counters_.ring_overruns;
+    risk_.OnRingOverrun(now);
+  }
+}
+
 int RiskStage::Poll() noexcept {
   int work = 0;
   int64_t now = Now();
@@ -79,12 +96,18 @@ int RiskStage::Poll() noexcept {
     ++work;
   }
 
-  // 5. Intents, only while their commands have room (and no breaker cancel waits).
+  // 5. Intents, only while their commands (and refusals) have room and no breaker cancel waits.
+  bool cmd_blocked = have_pending_cmd_;
   for (uint32_t n = 0; n < options_.max_per_poll; ++n) {
     const OrderIntent* it = intents_in_.front();
     if (it == nullptr) break;
     if (have_pending_cmd_ || !CmdRoom()) {
       ++counters_.cmd_backpressure;
+      cmd_blocked = true;
+      break;
+    }
+    if (!RefusalRoom()) {
+      ++counters_.refusal_backpressure;
       break;
     }
     now = Now();
@@ -106,7 +129,7 @@ int RiskStage::Poll() noexcept {
         ev.reject_code = static_cast<uint16_t>(kRiskRejectBase + static_cast<int>(d.reason));
         ev.times = it->times;
         ev.times.risk_ns = now;
-        if (!refusals_out_->try_push(ev)) ++counters_.refusal_drops;
+        (void)refusals_out_->try_push(ev);  // room checked above; the only producer
       }
       intents_in_.pop();
       continue;
@@ -115,6 +138,7 @@ int RiskStage::Poll() noexcept {
     ++counters_.accepted;
     (void)cmds_out_.try_push(cmd);  // room checked above; this stage is the only producer
   }
+  WatchCmdRing(cmd_blocked, now);
   DrainBreakerEvents();
   return work;
 }

@@ -39,6 +39,13 @@ TEST(RiskConfig, BadFieldsNamed) {
   c.throttle_max_msgs = 0;
   ExpectBad(c, "throttle_max_msgs");
   c = risk_test::BaseConfig();
+  c.day_boundary_ns = kNanosPerDay;
+  ExpectBad(c, "day_boundary_ns");
+  c.day_boundary_ns = -1;
+  ExpectBad(c, "day_boundary_ns");
+  c.day_boundary_ns = kNanosPerDay - 1;
+  EXPECT_TRUE(c.Validate().ok());
+  c = risk_test::BaseConfig();
   c.working_capacity = 0;
   ExpectBad(c, "working_capacity");
   c = risk_test::BaseConfig();

@@ -2,6 +2,7 @@
 // resume mailbox from other threads, and back-pressure that never loses an accepted order.
 #include <nzeza/risk/risk_stage.h>
 
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -18,14 +19,14 @@ using risk_test::Buy;
 using risk_test::Exec;
 
 struct Rig {
-  explicit Rig(size_t cmd_capacity = 64)
+  explicit Rig(size_t cmd_capacity = 64, RiskStageOptions options = {})
       : core(BaseConfig()),
         intents(64),
         md(64),
         exec(64),
         cmds(cmd_capacity),
         breaker(64),
-        stage(core, intents, md, exec, cmds, &breaker, nullptr) {}
+        stage(core, intents, md, exec, cmds, &breaker, nullptr, options) {}
   std::vector<OrderCmd> Cmds() {
     std::vector<OrderCmd> out;
     OrderCmd c;
@@ -155,6 +156,74 @@ TEST(RiskStage, FullCommandRingBackPressuresWithoutLosingIntents) {
   ASSERT_EQ(all.size(), 5u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(all[i].price, 9000 - 5 * i);
   EXPECT_EQ(r.core.open_orders(0), 5);
+}
+
+// Regression: a command ring that stayed full (the order stage not taking commands) only
+// back-pressured, without ever tripping the breaker. Past cmd_full_trip_ns it is an overrun.
+TEST(RiskStage, CommandRingFullPastTheBoundTripsTheBreakerOnce) {
+  Rig r(/*cmd_capacity=*/2, RiskStageOptions{.cmd_full_trip_ns = 1'000'000});
+  ASSERT_TRUE(r.md.try_push(Bbo(10000, 10010)));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(r.intents.try_push(Buy(9000 - 5 * i, 10)));
+  (void)r.stage.Poll();  // two accepted, two wait: the wait starts
+  EXPECT_EQ(r.core.state(), BreakerState::kClosed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.stage.counters().ring_overruns, 1u);
+  EXPECT_EQ(r.core.state(), BreakerState::kOpen);
+  BreakerEvent ev;
+  ASSERT_TRUE(r.breaker.try_pop(ev));
+  EXPECT_EQ(ev.cause, BreakerCause::kRingOverrun);
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.stage.counters().ring_overruns, 1u) << "once per episode";
+  // The order stage catches up: the episode ends; nothing was lost (the breaker's cancels of
+  // the two working orders go out first, then the waiting intents are refused as breaker-open).
+  std::vector<OrderCmd> all = r.Cmds();
+  for (int k = 0; k < 8; ++k) {
+    (void)r.stage.Poll();
+    for (const OrderCmd& c : r.Cmds()) all.push_back(c);
+  }
+  EXPECT_EQ(r.intents.size(), 0u);
+  EXPECT_EQ(r.stage.counters().intents, 4u);
+  EXPECT_EQ(r.stage.counters().refused_by_reason[static_cast<int>(RiskReason::kBreakerOpen)], 2u);
+}
+
+TEST(RiskStage, CommandRingThatDrainsInTimeIsNoOverrun) {
+  Rig r(/*cmd_capacity=*/2, RiskStageOptions{.cmd_full_trip_ns = 1'000'000'000});
+  ASSERT_TRUE(r.md.try_push(Bbo(10000, 10010)));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(r.intents.try_push(Buy(9000 - 5 * i, 10)));
+  for (int k = 0; k < 4; ++k) {
+    (void)r.stage.Poll();
+    (void)r.Cmds();
+  }
+  EXPECT_EQ(r.stage.counters().accepted, 4u);
+  EXPECT_EQ(r.stage.counters().ring_overruns, 0u);
+  EXPECT_EQ(r.core.state(), BreakerState::kClosed);
+}
+
+// Regression: a refusal the ring back to the strategies had no room for was dropped (counted),
+// leaving its strategy waiting forever. Now the intent waits until the refusal has room.
+TEST(RiskStage, FullRefusalRingHoldsIntentsInsteadOfDroppingRefusals) {
+  Rig r;
+  SpscRing<ExecEvent> refusals(2);
+  r.stage.SetRefusalsOut(&refusals);
+  ASSERT_TRUE(r.md.try_push(Bbo(10000, 10010)));
+  for (uint64_t i = 1; i <= 5; ++i) {
+    OrderIntent bad = Buy(10001, 100);  // off tick: refused
+    bad.intent_id = i;
+    ASSERT_TRUE(r.intents.try_push(bad));
+  }
+  (void)r.stage.Poll();
+  EXPECT_EQ(r.stage.counters().refused, 2u);
+  EXPECT_EQ(r.intents.size(), 3u);
+  EXPECT_GE(r.stage.counters().refusal_backpressure, 1u);
+  std::vector<uint64_t> answered;
+  for (int k = 0; k < 5 && answered.size() < 5; ++k) {
+    ExecEvent e;
+    while (refusals.try_pop(e)) answered.push_back(e.intent_id);
+    (void)r.stage.Poll();
+  }
+  ASSERT_EQ(answered.size(), 5u);
+  for (uint64_t i = 0; i < 5; ++i) EXPECT_EQ(answered[i], i + 1);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "nzeza/feeds/common/feed_decoder.h"
 #include "nzeza/feeds/common/level_batcher.h"
 #include "nzeza/feeds/common/level_scan.h"
+#include "nzeza/feeds/common/md_sink.h"
 #include "nzeza/feeds/common/text.h"
 
 namespace nzeza {
@@ -108,6 +109,39 @@ TEST(LevelBatcher, NoAllocationAfterWarmUp) {
     b.Commit(sink, 0);
   }
   EXPECT_EQ(nzeza::testing::AllocationCount(), before);
+}
+
+// Regression: RingSink counted an overrun and dropped the event, and nothing downstream ever
+// learned of it (the breaker's ring-overrun trip was fed by nobody). The next event that gets
+// through now carries kMdRingOverrun, once.
+TEST(RingSink, NextDeliveredEventCarriesTheOverrun) {
+  SpscRing<MdEvent> ring(2);
+  RingSink<SpscRing<MdEvent>> sink(ring, /*max_spins=*/4);
+  auto ev = [](uint64_t seq) {
+    MdEvent e = MdEvent::Levels(Venue::kSim, 0, seq);
+    e.flags = kMdMessageEnd;
+    return e;
+  };
+  sink.Push(ev(1));
+  sink.Push(ev(2));
+  EXPECT_EQ(sink.overruns(), 0u);
+  sink.Push(ev(3));  // full: dropped
+  sink.Push(ev(4));  // still full
+  EXPECT_EQ(sink.overruns(), 2u);
+  EXPECT_TRUE(sink.overrun_pending());
+  MdEvent out;
+  ASSERT_TRUE(ring.try_pop(out));
+  EXPECT_EQ(out.flags & kMdRingOverrun, 0);
+  sink.Push(ev(5));
+  EXPECT_FALSE(sink.overrun_pending());
+  sink.Push(ev(6));
+  ASSERT_TRUE(ring.try_pop(out));
+  EXPECT_EQ(out.venue_seq, 2u);
+  ASSERT_TRUE(ring.try_pop(out));
+  EXPECT_EQ(out.venue_seq, 5u);
+  EXPECT_EQ(out.flags, kMdMessageEnd | kMdRingOverrun) << "the first event after the drops";
+  EXPECT_TRUE(ring.empty());  // 6 found the ring full again
+  EXPECT_EQ(sink.overruns(), 3u);
 }
 
 TEST(SymbolTable, FindsBySymbolAndIdAndRefusesBadTables) {

@@ -387,6 +387,18 @@ TEST(Config, OverlayKeepsDefaultsAndRescalesNotionals) {
   EXPECT_EQ(c->risk.instruments[0].max_order_size, d.risk.instruments[0].max_order_size);
 }
 
+TEST(Config, DayBoundaryIsUtcMidnightUnlessConfigured) {
+  absl::StatusOr<EngineConfig> c = Load("");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->risk.day_boundary_ns, 0);
+  c = Load("[risk]\nday_boundary_utc = \"22:30\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->risk.day_boundary_ns, (22 * 60 + 30) * 60'000'000'000);
+  c = Load("[risk]\nday_boundary_utc = \"23:59\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->risk.day_boundary_ns, (23 * 60 + 59) * 60'000'000'000);
+}
+
 TEST(Config, IntegerDecimalsAndNoneAreAccepted) {
   absl::StatusOr<EngineConfig> c = Load(R"(
 [risk]
@@ -563,8 +575,22 @@ TEST(ConfigErrors, RiskLimits) {
   NZ_EXPECT_HAS(Error("[risk]\nmax_order_size = \"0.000000001\"\n"),
                 "risk.max_order_size: \"0.000000001\" has more than 8 decimals");
   NZ_EXPECT_HAS(Error("[risk]\ncollar_reference = \"median\"\n"),
-                "risk.collar_reference: \"median\" is not one of \"mid\", "
-                "\"last_trade\", \"venue_band\"");
+                "risk.collar_reference: \"median\" is not one of \"mid\", \"last_trade\"");
+  // Regression: "venue_band" was accepted, and with nothing feeding a band every order was then
+  // refused with no_reference_price. The error names the key and what to use instead.
+  NZ_EXPECT_HAS(Error("[risk]\ncollar_reference = \"venue_band\"\n"),
+                "test.toml:2: risk.collar_reference: \"venue_band\" is not supported: nothing "
+                "feeds a venue price band");
+  NZ_EXPECT_HAS(Error("[risk.instrument.\"BTC-USD\"]\ncollar_reference = \"venue_band\"\n"),
+                "use \"mid\" or \"last_trade\" with collar_bps / collar_ticks");
+  NZ_EXPECT_HAS(Error("[risk]\nday_boundary_utc = \"24:00\"\n"),
+                "test.toml:2: risk.day_boundary_utc: \"24:00\" is not a time of day \"HH:MM\"");
+  NZ_EXPECT_HAS(Error("[risk]\nday_boundary_utc = \"7:30\"\n"),
+                "risk.day_boundary_utc: \"7:30\" is not a time of day");
+  NZ_EXPECT_HAS(Error("[risk]\nday_boundary_utc = \"12:60\"\n"),
+                "risk.day_boundary_utc: \"12:60\" is not a time of day");
+  NZ_EXPECT_HAS(Error("[risk]\nday_boundary_utc = 22\n"),
+                "risk.day_boundary_utc: expected a string");
   NZ_EXPECT_HAS(Error("[risk]\nnotional_scale = 5\n"),
                 "risk.notional_scale: must be >= price scale + size scale");
   NZ_EXPECT_HAS(Error("[risk]\nmax_open_orders = 0\n"),

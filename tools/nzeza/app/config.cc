@@ -1000,14 +1000,18 @@ class Loader {
         } else if (v == "last_trade") {
           r->collar_reference = CollarReference::kLastTrade;
         } else if (v == "venue_band") {
-          r->collar_reference = CollarReference::kVenueBand;
+          // RiskCore can collar against a venue band, but nothing in this process feeds one:
+          // the Coinbase feed publishes no price band, so every order would be refused.
+          errors_.Add(l.node, l.path,
+                      "\"venue_band\" is not supported: nothing feeds a venue price band (the "
+                      "Coinbase feed publishes none), so every order would be refused with "
+                      "no_reference_price; use \"mid\" or \"last_trade\" with collar_bps / "
+                      "collar_ticks");
         } else if (s == nullptr) {
           errors_.Add(l.node, l.path, Cat("expected a string, got ", TypeName(*l.node)));
         } else {
           errors_.Add(l.node, l.path,
-                      absl::StrFormat("\"%s\" is not one of \"mid\", \"last_trade\", "
-                                      "\"venue_band\"",
-                                      v));
+                      absl::StrFormat("\"%s\" is not one of \"mid\", \"last_trade\"", v));
         }
       }
     }
@@ -1077,6 +1081,28 @@ class Loader {
       risk.duplicate_window_ns = ms * 1'000'000;
     }
     s.Bool("self_match_prevention", &risk.self_match_prevention);
+    {
+      // The trading day's start, "HH:MM" UTC: max_daily_loss counts from it.
+      std::string v;
+      const toml::node* n = s.Get("day_boundary_utc");
+      if (n != nullptr && s.String("day_boundary_utc", &v)) {
+        auto digit = [&](size_t i) {
+          return absl::ascii_isdigit(static_cast<unsigned char>(v[i]));
+        };
+        const bool shaped =
+            v.size() == 5 && v[2] == ':' && digit(0) && digit(1) && digit(3) && digit(4);
+        const int hh = shaped ? (v[0] - '0') * 10 + (v[1] - '0') : -1;
+        const int mm = shaped ? (v[3] - '0') * 10 + (v[4] - '0') : -1;
+        if (!shaped || hh > 23 || mm > 59) {
+          s.Error(n, "day_boundary_utc",
+                  absl::StrFormat("\"%s\" is not a time of day \"HH:MM\" (UTC, \"00:00\" to "
+                                  "\"23:59\")",
+                                  v));
+        } else {
+          risk.day_boundary_ns = (int64_t{hh} * 60 + mm) * 60'000'000'000;
+        }
+      }
+    }
     int64_t cap = risk.working_capacity;
     if (s.Int("working_capacity", &cap, 1, 1 << 22))
       risk.working_capacity = static_cast<int32_t>(cap);

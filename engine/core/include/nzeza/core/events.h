@@ -86,6 +86,11 @@ enum MdFlag : uint8_t {
   kMdSnapshotBegin = 1 << 1,  // first event of a snapshot run: clear the book first
   kMdSnapshotEnd = 1 << 2,    // last event of a snapshot run: the book is whole again
   kMdMessageEnd = 1 << 3,     // last event decoded from one venue message
+  // The producer of this event's ring (or of a ring before it) dropped events since the last one
+  // it delivered: that ring stayed full past its bounded back-pressure. Set by the producer on the
+  // next event that does get through and passed on by the signal stage to risk, whose breaker
+  // trips on it (BreakerCause::kRingOverrun). A ring that is full cannot carry the news itself.
+  kMdRingOverrun = 1 << 4,
 };
 
 enum class MdStatus : uint8_t {

@@ -39,8 +39,24 @@ inline constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
 enum class CollarReference : uint8_t {
   kMid = 0,        // (best bid + best ask) / 2 from the last BBO
   kLastTrade = 1,  // price of the last trade seen
-  kVenueBand = 2,  // [low, high] set by RiskCore::SetVenueBand (the venue's own price band)
+  // [low, high] set by RiskCore::SetVenueBand (the venue's own price band). Only for a process
+  // that feeds the band: until SetVenueBand is called every order is refused with
+  // kNoReferencePrice. The nzeza engine does not (the Coinbase feed publishes no band), so its
+  // configuration refuses collar_reference = "venue_band".
+  kVenueBand = 2,
 };
+
+inline constexpr int64_t kNanosPerDay = 86'400'000'000'000;
+
+// Start (Unix ns) of the trading day that contains `unix_ns`, for days that begin
+// `boundary_ns` after UTC midnight (0 <= boundary_ns < kNanosPerDay). Floors for times before
+// the epoch too. O(1), no allocation.
+inline constexpr int64_t TradingDayStart(int64_t unix_ns, int64_t boundary_ns) noexcept {
+  const int64_t t = unix_ns - boundary_ns;
+  int64_t day = t / kNanosPerDay;
+  if (t % kNanosPerDay < 0) --day;
+  return day * kNanosPerDay + boundary_ns;
+}
 
 // Limits of one instrument. Index in RiskConfig::instruments = InstrumentId.
 struct InstrumentRisk {
@@ -114,8 +130,14 @@ struct RiskConfig {
   int64_t duplicate_window_ns = 0;
   // Self-match prevention: refuse an order that would cross one of our own working orders.
   bool self_match_prevention = true;
-  // Max loss: -(realized - fees + unrealized) >= max_daily_loss latches the kill switch.
+  // Max loss: -(the trading day's realized - the day's fees + unrealized) >= max_daily_loss
+  // latches the kill switch. Realized PnL and fees count from the start of the trading day (see
+  // day_boundary_ns; RiskCore::SeedDayPnl carries them over a restart); unrealized PnL is that of
+  // the open position against its cost basis, whenever it was opened.
   int64_t max_daily_loss = kNoLimit;
+  // The trading day begins this long after UTC midnight, in [0, kNanosPerDay): 0 is midnight
+  // UTC, 22 * 3600e9 is 22:00 UTC. Wall time: RiskCore::SetWallClock maps risk's clock to it.
+  int64_t day_boundary_ns = 0;
 
   // Capacity of the working-order table (orders accepted and not yet ended by an exec event).
   // The tables are sized here, at construction; in [1, 1 << 22].

@@ -23,6 +23,19 @@
 // RiskConfig::first_client_order_id; the OMS recovers that start from its journal, so ids are
 // unique across restarts.
 //
+// Trading day: max_daily_loss counts the realized PnL and fees of the current trading day
+// (RiskConfig::day_boundary_ns after UTC midnight). Risk's clock is monotonic; SetWallClock gives
+// it the offset to Unix time once, at start (so the hot path reads no wall clock: a step of the
+// system clock after start is not followed; the day boundary is then off by that step). When
+// `now` reaches the next boundary the day's realized PnL and fees restart from zero (checked on
+// fills, market data and Poll: one comparison). A loss-limit kill stays latched over the boundary
+// (Resume() clears it). A restart keeps the day: the OMS replays the day's fills from the journal
+// (oms::ReplayDayPnl) and SeedDayPnl carries them in.
+//
+// Ring overruns: OnRingOverrun(), an ExecEvent kSession/kRingOverrun from the order stage, or a
+// market-data event carrying kMdRingOverrun (the feed or signal stage dropped or refused events)
+// trip the breaker (BreakerCause::kRingOverrun) when trip_on_ring_overrun.
+//
 // Control plane: Kill()/Resume() are plain methods called on the risk thread. The stage that hosts
 // RiskCore owns the multi-producer control queue (moodycamel), drains it in its Poll() and calls
 // them; RiskCore itself holds no queue and no lock.
@@ -155,7 +168,10 @@ class RiskCore {
   void OnExec(const ExecEvent& ev, int64_t now_ns) noexcept;
 
   // Reference prices (BBO, trades), staleness timestamps, gap/crossed/resynced status, the
-  // price-move trip. Level events only refresh the staleness timestamp.
+  // price-move trip. Level events only refresh the staleness timestamp (the signal stage sends
+  // an empty one per venue message that changed nothing else risk sees, so a quiet top of book
+  // with deeper levels updating stays fresh). Any event with kMdRingOverrun trips as
+  // OnRingOverrun does.
   void OnMarketData(const MdEvent& ev, int64_t now_ns) noexcept;
 
   // Time-based trips (staleness, unresolved gaps), open -> half-open after the cooldown, resending
@@ -175,6 +191,20 @@ class RiskCore {
   // the order manager rebuilt from the journal, so limits count what is already held. Returns
   // false for an unknown instrument or a cost whose sign disagrees with the position.
   [[nodiscard]] bool SeedPosition(InstrumentId id, int64_t position, __int128 cost) noexcept;
+
+  // Start, before trading: `now_ns + unix_minus_now_ns` is Unix time from here on (e.g.
+  // WallClock::NowNanos() - clock.NowNanos(), read once). Starts the trading day containing
+  // now. Without it risk's clock is taken as Unix time (tests with a manual clock).
+  void SetWallClock(int64_t unix_minus_now_ns, int64_t now_ns) noexcept;
+
+  // Recovery, before trading (after SetWallClock): adds the trading day's realized PnL (at price
+  // + size scale, as oms::Position::realized) and fees (at the instrument's fee_scale, as
+  // oms::Position::fees) of `id` from before the restart, so max_daily_loss counts them; they are
+  // added to realized_pnl() and fees() too, so the credit check sees them. Checks the loss limit
+  // (a restart after the limit was hit comes back killed). Returns false for an unknown
+  // instrument (nothing changed).
+  [[nodiscard]] bool SeedDayPnl(InstrumentId id, __int128 realized, int64_t fees,
+                                int64_t now_ns) noexcept;
 
   // Sets the venue price band used by CollarReference::kVenueBand. Returns false for an unknown
   // instrument or low > high.
@@ -199,6 +229,13 @@ class RiskCore {
   __int128 realized_pnl() const noexcept { return realized_total_; }  // at notional_scale, no fees
   __int128 fees() const noexcept { return fees_total_; }
   __int128 unrealized_pnl() const noexcept { return unrealized_total_; }
+  // The current trading day's realized PnL and fees (notional scale), as max_daily_loss counts
+  // them; the Unix start of that day (valid once a day has begun: after SetWallClock or the first
+  // fill, market-data event or Poll); how many day boundaries were crossed.
+  __int128 day_realized_pnl() const noexcept { return day_realized_; }
+  __int128 day_fees() const noexcept { return day_fees_; }
+  int64_t day_start_unix_ns() const noexcept { return day_start_unix_; }
+  uint64_t day_rolls() const noexcept { return day_rolls_; }
   uint64_t next_client_order_id() const noexcept { return next_id_; }
   uint64_t dropped_breaker_events() const noexcept { return dropped_events_; }
   const RiskConfig& config() const noexcept { return cfg_; }
@@ -246,6 +283,12 @@ class RiskCore {
   void ApplyFill(InstrumentId id, Side side, int64_t price, int64_t size, int64_t fee) noexcept;
   void UpdateUnrealized(Instrument& in) noexcept;
   void CheckLoss(int64_t now_ns) noexcept;
+  void MaybeRollDay(int64_t now_ns) noexcept {
+    if (now_ns >= day_end_ns_) [[unlikely]] {
+      RollDay(now_ns);
+    }
+  }
+  void RollDay(int64_t now_ns) noexcept;
   void UpdatePriceMove(InstrumentId id, Instrument& in, int64_t price, int64_t now_ns) noexcept;
 
   void Trip(BreakerCause cause, InstrumentId id, int64_t detail, int64_t now_ns) noexcept;
@@ -271,6 +314,13 @@ class RiskCore {
   __int128 realized_total_ = 0;
   __int128 fees_total_ = 0;
   __int128 unrealized_total_ = 0;
+  __int128 day_realized_ = 0;  // the trading day's, notional scale
+  __int128 day_fees_ = 0;
+  int64_t wall_offset_ns_ = 0;  // Unix ns = risk's now + this
+  // Risk-clock time at which the current trading day ends; INT64_MIN until a day has begun.
+  int64_t day_end_ns_ = INT64_MIN;
+  int64_t day_start_unix_ = 0;
+  uint64_t day_rolls_ = 0;
   uint64_t next_id_;
 
   // Throttle: timestamps of the last throttle_max_msgs messages (ring).
@@ -341,6 +391,8 @@ class RiskEngine : public RiskCore {
   using RiskCore::OnRingOverrun;
   using RiskCore::Poll;
   using RiskCore::Resume;
+  using RiskCore::SeedDayPnl;
+  using RiskCore::SetWallClock;
 
   RiskDecision CheckIntent(const OrderIntent& intent, OrderCmd* out) noexcept {
     return RiskCore::CheckIntent(intent, clock_.NowNanos(), out);
@@ -352,6 +404,12 @@ class RiskEngine : public RiskCore {
   void OnLatencySample(int64_t ns) noexcept { RiskCore::OnLatencySample(ns, clock_.NowNanos()); }
   void Kill() noexcept { RiskCore::Kill(BreakerCause::kKillSwitch, clock_.NowNanos()); }
   [[nodiscard]] bool Resume() noexcept { return RiskCore::Resume(clock_.NowNanos()); }
+  void SetWallClock(int64_t unix_minus_now_ns) noexcept {
+    RiskCore::SetWallClock(unix_minus_now_ns, clock_.NowNanos());
+  }
+  [[nodiscard]] bool SeedDayPnl(InstrumentId id, __int128 realized, int64_t fees) noexcept {
+    return RiskCore::SeedDayPnl(id, realized, fees, clock_.NowNanos());
+  }
 
  private:
   const Clock& clock_;

@@ -14,11 +14,15 @@
 // 4. RiskCore::Poll (time-based trips, cooldown), then forwards the breaker's and kill switch's
 //    cancel commands;
 // 5. checks intents and forwards the accepted commands (times.risk_ns stamped).
-// An intent is taken off its ring only when the command ring has room for its command, so an
-// accepted order is never lost between stages: a full command ring back-pressures the signal
-// stage (whose own full ring it counts and reports). Breaker transitions go to an optional ring
-// for the control plane; when that ring is full they are counted and dropped (the breaker itself
-// is unaffected).
+// An intent is taken off its ring only when the command ring has room for its command and the
+// refusal ring (if any) has room for a refusal, so neither an accepted order nor a refusal is
+// ever lost between stages: a full ring back-pressures the signal stage (which refuses the
+// intents its own full ring cannot take back to their strategies and flags the overrun to risk,
+// see SignalStage). That back-pressure is bounded: when commands (a breaker cancel or an intent)
+// have waited on a full command ring for RiskStageOptions::cmd_full_trip_ns, the stage reports a
+// ring overrun to RiskCore (once per episode; counted in ring_overruns), which trips the breaker.
+// Breaker transitions go to an optional ring for the control plane; when that ring is full they
+// are counted and dropped (the breaker itself is unaffected).
 //
 // Thread: Poll() on the hosting worker's thread; control() and counters() from any thread.
 // Allocates: never after construction.
@@ -58,6 +62,9 @@ class RiskControl {
 
 struct RiskStageOptions {
   uint32_t max_per_poll = 64;  // per input ring
+  // How long commands may wait on a full command ring (the order stage not taking them) before
+  // it counts as a ring overrun and trips the breaker. > 0.
+  int64_t cmd_full_trip_ns = 50'000'000;
 };
 
 struct RiskStageCounters {
@@ -74,9 +81,11 @@ struct RiskStageCounters {
   RelaxedCounter cmd_backpressure;     // polls that left intents waiting: the command ring full
   RelaxedCounter kills;
   RelaxedCounter resumes;
-  RelaxedCounter state;          // BreakerState as a number (a gauge)
-  RelaxedCounter open_orders;    // working orders risk counts, all instruments (a gauge)
-  RelaxedCounter refusal_drops;  // refusals the ring back to the strategies had no room for
+  RelaxedCounter state;        // BreakerState as a number (a gauge)
+  RelaxedCounter open_orders;  // working orders risk counts, all instruments (a gauge)
+  // Polls that left intents waiting: the ring back to the strategies had no room for a refusal.
+  RelaxedCounter refusal_backpressure;
+  RelaxedCounter ring_overruns;  // the command ring stayed full past cmd_full_trip_ns
 };
 
 class RiskStage final : public Stage {
@@ -91,8 +100,8 @@ class RiskStage final : public Stage {
   // intent a kReject (new) or kCancelReject (cancel) ExecEvent with the intent's intent_id,
   // strategy_id, instrument and side, client_order_id 0 (no order exists) and reject_code
   // kRiskRejectBase + RiskReason. Without it a strategy that waits for an answer to its intent
-  // would wait forever. When the ring is full the refusal is counted (refusal_drops). Before the
-  // worker starts.
+  // would wait forever. While that ring is full no intent is checked (refusal_backpressure), so
+  // no refusal is ever dropped. Before the worker starts.
   void SetRefusalsOut(SpscRing<ExecEvent>* refusals) noexcept { refusals_out_ = refusals; }
   static constexpr uint16_t kRiskRejectBase = 1000;
 
@@ -105,6 +114,11 @@ class RiskStage final : public Stage {
  private:
   int64_t Now() const noexcept { return clock_ != nullptr ? clock_->NowNanos() : MonotonicNanos(); }
   bool CmdRoom() const noexcept { return cmds_out_.size() < cmds_out_.capacity(); }
+  bool RefusalRoom() const noexcept {
+    return refusals_out_ == nullptr || refusals_out_->size() < refusals_out_->capacity();
+  }
+  // Bounded back-pressure of the command ring: `blocked` says commands wait on it this poll.
+  void WatchCmdRing(bool blocked, int64_t now) noexcept;
   void DrainBreakerEvents() noexcept;
 
   RiskCore& risk_;
@@ -120,6 +134,8 @@ class RiskStage final : public Stage {
   uint64_t applied_seq_ = 0;  // the newest control request applied
   OrderCmd pending_cmd_{};    // a breaker cancel popped from RiskCore, not yet forwarded
   bool have_pending_cmd_ = false;
+  int64_t cmd_blocked_since_ns_ = -1;  // -1: commands are not waiting on a full ring
+  bool cmd_overrun_reported_ = false;  // this episode's overrun already went to RiskCore
   RiskStageCounters counters_;
 };
 
