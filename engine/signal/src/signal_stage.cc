@@ -3,6 +3,13 @@
 #include "absl/strings/str_format.h"
 
 namespace nzeza {
+namespace {
+
+constexpr InstrumentId kNoInstrument = 0xffffffffu;
+
+size_t HoldCapacity(uint32_t requested) noexcept { return requested < 16 ? 16 : requested; }
+
+}  // namespace
 
 SignalStage::SignalStage(BookSet& books, SpscRing<MdEvent>& md_in, SpscRing<ExecEvent>& exec_in,
                          SpscRing<OrderIntent>& intents_out, SpscRing<MdEvent>* risk_md_out,
@@ -13,7 +20,9 @@ SignalStage::SignalStage(BookSet& books, SpscRing<MdEvent>& md_in, SpscRing<Exec
       intents_out_(intents_out),
       risk_md_out_(risk_md_out),
       clock_(clock),
-      options_(options) {}
+      options_(options),
+      risk_held_(HoldCapacity(options.risk_hold_capacity)),
+      intents_held_(HoldCapacity(options.intent_hold_capacity)) {}
 
 absl::Status SignalStage::AddStrategy(std::unique_ptr<Strategy> strategy, InstrumentId instrument) {
   if (books_.Find(instrument) == nullptr) {
@@ -26,13 +35,106 @@ absl::Status SignalStage::AddStrategy(std::unique_ptr<Strategy> strategy, Instru
   return absl::OkStatus();
 }
 
-int SignalStage::Poll() noexcept {
-  size_t work = exec_in_.drain([this](ExecEvent& e) { OnExec(e); }, options_.max_exec_per_poll);
-  if (refusals_in_ != nullptr) {
-    work += refusals_in_->drain([this](ExecEvent& e) { OnExec(e); }, options_.max_exec_per_poll);
+absl::Status SignalStage::SeedPosition(InstrumentId instrument, int64_t qty) {
+  if (instrument >= by_instrument_.size() || by_instrument_[instrument].empty()) {
+    return absl::OkStatus();
   }
-  work += md_in_.drain([this](MdEvent& e) { OnMd(e); }, options_.max_md_per_poll);
+  const std::vector<Strategy*>& strategies = by_instrument_[instrument];
+  if (strategies.size() > 1 && qty != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "instrument %d: %d strategies trade it and the recovered position (%d) is per "
+        "instrument: it cannot be split between them",
+        instrument, strategies.size(), qty));
+  }
+  for (Strategy* s : strategies) s->SeedPosition(qty);
+  return absl::OkStatus();
+}
+
+int SignalStage::Poll() noexcept {
+  size_t work = 0;
+  if (risk_held_.size() != 0) work += DrainRiskHeld();
+  if (intents_held_.size() != 0) work += DrainIntentsHeld();
+  bool starved = false;
+  auto drain = [&](SpscRing<ExecEvent>& ring, uint32_t max, auto&& apply) {
+    for (uint32_t n = 0; n < max; ++n) {
+      if (!InputRoom()) {
+        starved = true;
+        return;
+      }
+      auto* e = ring.front();
+      if (e == nullptr) return;
+      apply(*e);
+      ring.pop();
+      ++work;
+    }
+  };
+  drain(exec_in_, options_.max_exec_per_poll, [this](const ExecEvent& e) { OnExec(e); });
+  if (refusals_in_ != nullptr) {
+    drain(*refusals_in_, options_.max_exec_per_poll, [this](const ExecEvent& e) { OnExec(e); });
+  }
+  for (uint32_t n = 0; n < options_.max_md_per_poll; ++n) {
+    if (!InputRoom()) {
+      starved = true;
+      break;
+    }
+    const MdEvent* e = md_in_.front();
+    if (e == nullptr) break;
+    OnMd(*e);
+    md_in_.pop();
+    ++work;
+  }
+  if (starved) ++counters_.input_backpressure;
+  if (overrun_owed_) PassOverrun();
   return static_cast<int>(work);
+}
+
+size_t SignalStage::DrainRiskHeld() noexcept {
+  size_t n = 0;
+  for (; risk_held_.size() != 0 && risk_md_out_->try_push(risk_held_.front()); ++n) {
+    risk_held_.pop();
+  }
+  return n;
+}
+
+size_t SignalStage::DrainIntentsHeld() noexcept {
+  size_t n = 0;
+  for (; intents_held_.size() != 0 && intents_out_.try_push(intents_held_.front()); ++n) {
+    intents_held_.pop();
+    ++counters_.intents;
+  }
+  return n;
+}
+
+void SignalStage::ToRisk(const MdEvent& ev) noexcept {
+  if (risk_md_out_ == nullptr) return;
+  MdEvent out = ev;
+  if (overrun_owed_) {
+    out.flags |= kMdRingOverrun;
+    overrun_owed_ = false;
+    ++counters_.overruns_to_risk;
+  }
+  // In order: once something waits, later events wait behind it.
+  if (risk_held_.size() == 0 && risk_md_out_->try_push(out)) return;
+  ++counters_.risk_md_held;
+  risk_held_.push(out);  // room: InputRoom() was checked before the input that caused this
+}
+
+void SignalStage::PassOverrun() noexcept {
+  if (risk_md_out_ == nullptr) {
+    overrun_owed_ = false;
+    return;
+  }
+  if (risk_held_.size() != 0) {  // the newest waiting event carries it
+    risk_held_.back().flags |= kMdRingOverrun;
+    overrun_owed_ = false;
+    ++counters_.overruns_to_risk;
+    return;
+  }
+  // Nothing due: an empty levels event for no instrument (refreshes no staleness clock).
+  MdEvent marker = MdEvent::Levels(Venue::kUnknown, kNoInstrument, 0);
+  marker.flags = kMdMessageEnd;
+  marker.times.signal_ns = Now();
+  ToRisk(marker);
 }
 
 BookView SignalStage::View(const OrderBook& book, const MdEvent& ev) const noexcept {
@@ -62,13 +164,12 @@ BookView SignalStage::View(const OrderBook& book, const MdEvent& ev) const noexc
   return v;
 }
 
-void SignalStage::ToRisk(const MdEvent& ev) noexcept {
-  if (risk_md_out_ == nullptr) return;
-  if (!risk_md_out_->try_push(ev)) ++counters_.risk_md_overruns;
-}
-
 void SignalStage::OnMd(const MdEvent& ev) noexcept {
   ++counters_.md_events;
+  if ((ev.flags & kMdRingOverrun) != 0) [[unlikely]] {
+    ++counters_.feed_overruns;  // the feed dropped events before this one: risk must know
+    overrun_owed_ = true;
+  }
   // An event that does not continue the message in progress ends it.
   if (msg_open_ && (ev.type != MdType::kLevels || ev.instrument != msg_last_.instrument)) {
     EndMessage();
@@ -123,6 +224,7 @@ void SignalStage::EndMessage() noexcept {
   const OrderBook* book = books_.Find(msg_last_.instrument);
   if (book == nullptr) return;
   const MdEvent& ev = msg_last_;
+  bool told = false;
   if ((msg_changes_ & (kBookBestBidChanged | kBookBestAskChanged)) != 0) {
     MdBbo bbo;
     if (const PriceLevel* b = book->best_bid()) bbo = MdBbo{b->price, b->size, 0, 0};
@@ -135,12 +237,21 @@ void SignalStage::EndMessage() noexcept {
     out.exchange_ns = ev.exchange_ns;
     out.times = ev.times;
     ToRisk(out);
+    told = true;
   }
   if (book->crossed() != msg_was_crossed_) {
     ApplyResult transition;
     transition.changes = book->crossed() ? kBookBecameCrossed : kBookBecameUncrossed;
     MdEvent cross;
     if (MakeCrossStatusEvent(*book, ev, transition, &cross)) ToRisk(cross);
+  }
+  if (!told) {
+    // Nothing risk reads changed, but the instrument's feed is alive: say so (staleness).
+    MdEvent alive = MdEvent::Levels(ev.venue, ev.instrument, ev.venue_seq);
+    alive.flags = kMdMessageEnd;
+    alive.exchange_ns = ev.exchange_ns;
+    alive.times = ev.times;
+    ToRisk(alive);
   }
 }
 
@@ -159,11 +270,16 @@ void SignalStage::Flush() noexcept {
   for (const OrderIntent& i : sink_.intents()) {
     OrderIntent out = i;
     out.times.signal_ns = now;
-    if (intents_out_.try_push(out)) {
+    // In order: once an intent waits, later ones wait behind it.
+    if (intents_held_.size() == 0 &&
+        PushWithBackpressure(intents_out_, out, options_.intent_spins)) {
       ++counters_.intents;
-    } else {
-      ++counters_.intent_overruns;
+      continue;
     }
+    // Held (never dropped), and the overrun goes to risk's breaker.
+    ++counters_.intent_overruns;
+    overrun_owed_ = true;
+    intents_held_.push(out);  // room: InputRoom() was checked before the input that caused this
   }
   counters_.strategy_drops += sink_.dropped();
   sink_.Clear();

@@ -316,6 +316,48 @@ TEST(BookImbalanceTaker, FiresAtThresholdWithCooldownAndLimit) {
   EXPECT_EQ(out.intents()[0].price, 9999);
 }
 
+// Regression: after a restart strategies started flat whatever the journal recovered, so the
+// maker skewed for no inventory and could quote past max_position.
+TEST(MarketMaker, SeededPositionSkewsAndLimitsFromTheFirstBook) {
+  auto mm = MakeMm();
+  mm->SeedPosition(1'000'000);  // long one order_size
+  EXPECT_EQ(mm->position(), 1'000'000);
+  IntentSink out;
+  mm->OnBook(Book(10000, 1, 10010, 1), out);
+  EXPECT_EQ(mm->fair(), 10005 - 2) << "skewed by the recovered inventory";
+
+  auto full = MakeMm();
+  full->SeedPosition(2'000'000);  // at max_position 0.02
+  out.Clear();
+  full->OnBook(Book(10000, 1, 10010, 1), out);
+  ASSERT_EQ(out.intents().size(), 1u);
+  EXPECT_EQ(out.intents()[0].side, Side::kSell) << "no bid beyond the limit";
+
+  auto short_mm = MakeMm();
+  short_mm->SeedPosition(-2'000'000);
+  out.Clear();
+  short_mm->OnBook(Book(10000, 1, 10010, 1), out);
+  ASSERT_EQ(out.intents().size(), 1u);
+  EXPECT_EQ(out.intents()[0].side, Side::kBuy);
+}
+
+TEST(BookImbalanceTaker, SeededPositionCountsTowardMaxPosition) {
+  BookImbalanceTaker t(8, kSpec,
+                       BookImbalanceTaker::Params{.order_size = 10,
+                                                  .threshold_bp = 6000,
+                                                  .cooldown_ns = 0,
+                                                  .max_position = 15,
+                                                  .slippage_ticks = 0});
+  t.SeedPosition(10);
+  EXPECT_EQ(t.position(), 10);
+  IntentSink out;
+  t.OnBook(Book(10000, 80, 10010, 20), out);  // buy signal, but 10 + 10 > 15
+  EXPECT_TRUE(out.intents().empty());
+  t.OnBook(Book(10000, 20, 10010, 80), out);  // sell: 10 - 10 >= -15
+  ASSERT_EQ(out.intents().size(), 1u);
+  EXPECT_EQ(out.intents()[0].side, Side::kSell);
+}
+
 TEST(IntentSink, RefusesBeyondCapacity) {
   IntentSink out;
   for (size_t i = 0; i < IntentSink::kCapacity; ++i) EXPECT_TRUE(out.Emit(OrderIntent{}));

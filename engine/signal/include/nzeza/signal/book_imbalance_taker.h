@@ -35,6 +35,8 @@ class BookImbalanceTaker final : public Strategy {
   std::string_view name() const noexcept override { return "book_imbalance_taker"; }
   void OnBook(const BookView& book, IntentSink& out) noexcept override;
   void OnExec(const ExecEvent& exec, IntentSink& out) noexcept override;
+  // The recovered position: skew and max_position count it from the first book.
+  void SeedPosition(int64_t qty) noexcept override { position_ = qty; }
 
   int64_t position() const noexcept { return position_; }
   bool in_flight() const noexcept { return in_flight_; }

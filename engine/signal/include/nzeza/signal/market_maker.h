@@ -52,6 +52,8 @@ class MarketMaker final : public Strategy {
   std::string_view name() const noexcept override { return "market_maker"; }
   void OnBook(const BookView& book, IntentSink& out) noexcept override;
   void OnExec(const ExecEvent& exec, IntentSink& out) noexcept override;
+  // The recovered position: skew and max_position count it from the first book.
+  void SeedPosition(int64_t qty) noexcept override { position_ = qty; }
 
   int64_t position() const noexcept { return position_; }
   const Quote& quote(Side side) const noexcept { return quotes_[static_cast<int>(side)]; }

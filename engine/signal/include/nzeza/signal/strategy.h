@@ -98,6 +98,11 @@ class Strategy {
   virtual void OnTrade(const MdEvent& /*trade*/, IntentSink& /*out*/) noexcept {}
   // An execution of one of this strategy's orders (ack, fill, cancel, reject, ...).
   virtual void OnExec(const ExecEvent& exec, IntentSink& out) noexcept = 0;
+  // Recovery, before the first callback: the instrument's position (signed size mantissa) as
+  // the order manager rebuilt it from the journal, so the strategy starts from what is held
+  // rather than flat. A strategy that keeps a position takes it as its own (SignalStage calls
+  // this only when it is the instrument's one strategy); the default ignores it.
+  virtual void SeedPosition(int64_t /*qty*/) noexcept {}
 };
 
 // Everything needed to build a strategy. `params` are decimal/integer/boolean strings from the
