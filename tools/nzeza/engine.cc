@@ -216,6 +216,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<cb::CoinbaseGateway> gateway_;
   std::unique_ptr<cb::CoinbaseReconciler> reconciler_;
   std::unique_ptr<oms::SettleWorker> settle_;
+  std::vector<std::string> still_working_;  // after Shutdown: orders not confirmed canceled
   // The last start-up reconciliation's findings, for /status (the ops thread reads them).
   mutable absl::Mutex reconcile_mu_;
   std::vector<std::string> reconcile_differences_ ABSL_GUARDED_BY(reconcile_mu_);
@@ -627,6 +628,25 @@ absl::Status EngineImpl::Shutdown(absl::Duration cancel_timeout) {
   for (auto& w : workers_) w->Stop();
   if (settle_ != nullptr) settle_->Stop();
   stopped_ns_ = MonotonicNanos();
+  // The stages have stopped: the order manager says what is still working at the venue (cancels
+  // sent, none confirmed within the timeout). Listed, in the summary, and nzeza exits 3.
+  if (order_ != nullptr) {
+    char size[kMaxDecimalChars];
+    oms_.ForEachOrder([&](const oms::Order& o) {
+      if (!oms::IsOpen(o.state) || o.instrument >= cfg_.instruments.size()) return;
+      const InstrumentConfig& in = cfg_.instruments[o.instrument];
+      still_working_.push_back(absl::StrCat(
+          "order ", o.client_order_id, " (",
+          o.venue_order_id().empty() ? std::string("no venue id")
+                                     : absl::StrCat("venue id ", std::string(o.venue_order_id())),
+          ", ", in.symbol, " ", o.side == Side::kBuy ? "buy " : "sell ",
+          std::string(size, FormatDecimal(o.leaves(), in.size_scale, size)), ", ",
+          oms::OrderStateName(o.state), ")"));
+    });
+    for (const std::string& line : still_working_) {
+      Log(LogLevel::kError, "still working at the venue after shutdown: " + line);
+    }
+  }
   // What the stages counted that the summary does not show, for the log.
   if (risk_ != nullptr) {
     std::string reasons;
@@ -665,6 +685,7 @@ absl::Status EngineImpl::Shutdown(absl::Duration cancel_timeout) {
 
 RunSummary EngineImpl::Summary() const {
   RunSummary s = Counts();
+  s.still_working = still_working_;
   char a[kMaxDecimalChars], b[kMaxDecimalChars];
   for (size_t i = 0; i < cfg_.instruments.size(); ++i) {
     const InstrumentConfig& in = cfg_.instruments[i];

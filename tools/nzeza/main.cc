@@ -5,8 +5,11 @@
 //
 // Exit status: 0 after a clean run (duration reached, or SIGINT / SIGTERM: signals stopped,
 // working orders canceled, journal flushed); 2 for a bad command line or configuration; 1 when
-// the engine cannot start (credentials, venue, journal, reconciliation). Nothing is sent to a
-// venue before every start-up check passed.
+// the engine cannot start (credentials, venue, journal, reconciliation) or the shutdown failed
+// (journal flush, summary file); 3 when shutdown could not confirm every cancel within its
+// timeout: orders are still working at the venue (listed in the summary and the log; the next
+// start reconciles and cancels them). Nothing is sent to a venue before every start-up check
+// passed.
 #include <signal.h>
 #include <time.h>
 
@@ -169,6 +172,12 @@ int main(int argc, char** argv) {
   if (!shut.ok()) {
     std::cerr << "nzeza: shutdown: " << shut.message() << "\n";
     rc = 1;
+  }
+  if (!summary.still_working.empty()) {
+    std::cerr << "nzeza: " << summary.still_working.size()
+              << " orders still working at the venue: their cancels were not confirmed within "
+                 "the shutdown timeout (listed in the summary); exit 3\n";
+    rc = 3;
   }
   if (!cfg->engine.summary_json.empty()) {
     if (absl::Status st = WriteSummaryJson(summary, cfg->engine.summary_json); !st.ok()) {

@@ -154,6 +154,19 @@ void OrderStage::OnSession(SessionEvent event, int64_t detail) {
 }
 
 void OrderStage::ApplySettled(const ExecEvent& ev, int64_t now) noexcept {
+  if (ev.type == ExecType::kReject &&
+      static_cast<VenueReject>(ev.reject_code) == VenueReject::kUnknownOrder) {
+    // "Not listed at the venue" for an order whose create is still being answered (in flight,
+    // or in doubt with the gateway's status queries running): the gateway's definite answer
+    // settles it; a guess from a listing must not (the order may be placed after all).
+    if (const Order* o = oms_.Find(ev.client_order_id)) {
+      const OrderState w = o->state == OrderState::kPendingCancel ? o->resume : o->state;
+      if (w == OrderState::kPendingNew || w == OrderState::kInDoubt) {
+        ++counters_.settle_fills_capped;
+        return;
+      }
+    }
+  }
   if (ev.type != ExecType::kFill) return Apply(ev, now);
   // Computed from the orders as they were when the pass began; the stream may have delivered
   // part of it since. Only the cumulative size beyond the order's counts.

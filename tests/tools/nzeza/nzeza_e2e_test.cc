@@ -595,6 +595,38 @@ TEST(NzezaEngine, UserChannelOutageIsSettledBeforeTradingResumes) {
   EXPECT_EQ(s.venue_open_orders, 0);
 }
 
+// Issue 6, item 9: shutdown gave up after 3 s and exited 0 with orders live. Here the venue's
+// WebSocket frames stall (the cancels' confirmations cannot arrive) just before SIGTERM: the
+// orders still working are listed, the summary says so, and the exit status is 3.
+TEST(NzezaEngine, ShutdownThatCannotConfirmItsCancelsListsThemAndExitsThree) {
+  TempDir dir;
+  const std::string key = "organizations/nzeza-embedded-sim/apiKeys/engine";
+  const std::string summary = dir.path() + "/summary.json";
+  const std::string cfg = dir.Write("nzeza.toml", Config(dir, 0));
+  ChildProcess c(NZEZA_BIN, {"--config", cfg, "--duration", "0", "--summary-json", summary});
+  ASSERT_TRUE(c.started());
+  ASSERT_TRUE(c.WaitForOutput("t=2", 30'000)) << c.err();
+  const int admin = AdminPort(c.err());
+  ASSERT_NE(admin, 0) << c.err();
+  bool resting = false;
+  for (int i = 0; i < 300 && !resting; ++i) {
+    resting = ReadVenueAccount(admin, key).open_orders > 0;
+    if (!resting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(resting);
+  EXPECT_NE(Http(admin, "POST", "/admin/fault?type=stall&ms=8000").find("200 OK"),
+            std::string::npos);
+  c.Signal(SIGTERM);
+  EXPECT_EQ(c.Wait(30'000), 3) << c.err();
+  EXPECT_NE(c.err().find("still working at the venue after shutdown: order "), std::string::npos)
+      << c.err();
+  EXPECT_NE(c.out().find("still working"), std::string::npos) << c.out();
+  std::ifstream in(summary);
+  std::stringstream json;
+  json << in.rdbuf();
+  EXPECT_NE(json.str().find("\"still_working\":[\"order "), std::string::npos) << json.str();
+}
+
 TEST(NzezaEngine, InvalidConfigurationIsRefusedNamingTheKey) {
   TempDir dir;
   const std::string cfg =

@@ -333,6 +333,33 @@ TEST_F(CoinbaseGatewayTest, FiveHundredIsInDoubtAndEarlyCancelsWaitForTheAck) {
   rest.Stop();
 }
 
+// Issue 6, item 9: the breaker canceled one order per round trip. The cancels of one batch of
+// commands leave as one batch_cancel.
+TEST_F(CoinbaseGatewayTest, CancelsOfOneBatchLeaveInOneRequest) {
+  TestHttpServer rest(server_tls_, [this](const TestHttpServer::Request& r) { return Venue(r); });
+  absl::StatusOr<std::unique_ptr<CoinbaseGateway>> gw =
+      CoinbaseGateway::Create(Options(rest.port(), 0), *creds_, instruments_);
+  ASSERT_TRUE(gw.ok()) << gw.status();
+  ASSERT_TRUE((*gw)->Start().ok());
+  Collect sink;
+  for (uint64_t id : {1, 2, 3}) ASSERT_EQ((*gw)->Send(New(id), 1), SendStatus::kSent);
+  ASSERT_TRUE(PollUntil(**gw, sink, [&] { return sink.events.size() == 3; }));
+  for (uint64_t id : {1, 2, 3}) {
+    OrderCmd cancel;
+    cancel.type = CmdType::kCancel;
+    cancel.client_order_id = 100 + id;
+    cancel.orig_client_order_id = id;
+    ASSERT_EQ((*gw)->Send(cancel, 2), SendStatus::kSent);
+  }
+  (*gw)->Flush(3);
+  ASSERT_TRUE(PollUntil(**gw, sink, [&] { return rest.received().size() >= 4; }));
+  rest.Stop();
+  const std::vector<TestHttpServer::Request> got = rest.received();
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[3].target, "/api/v3/brokerage/orders/batch_cancel");
+  EXPECT_EQ(got[3].body, R"({"order_ids":["ord-1","ord-2","ord-3"]})");
+}
+
 TEST_F(CoinbaseGatewayTest, UnauthenticatedIsARejectWithTheMappedReason) {
   TestHttpServer rest(server_tls_, [this](const TestHttpServer::Request& r) { return Venue(r); });
   // Another key under our name: the venue's verification fails -> 401.

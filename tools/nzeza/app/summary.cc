@@ -86,6 +86,11 @@ std::string FormatSummaryText(const RunSummary& s) {
   }
   absl::StrAppendFormat(&out, "  %-14s %12s\n", "breaker", s.breaker_state);
   absl::StrAppendFormat(&out, "  %-14s %12s\n", "kill switch", s.killed ? "engaged" : "off");
+  if (!s.still_working.empty()) {
+    absl::StrAppendFormat(&out, "  %-14s %12d  (cancels not confirmed at shutdown)\n",
+                          "still working", s.still_working.size());
+    for (const std::string& line : s.still_working) absl::StrAppend(&out, "    ", line, "\n");
+  }
 
   if (!s.positions.empty()) {
     const std::vector<std::string> head = {"instrument", "position",   "avg price",
@@ -146,6 +151,12 @@ std::string FormatSummaryJson(const RunSummary& s) {
   out.append(",\"breaker_state\":");
   AppendJsonString(&out, s.breaker_state);
   out.append(s.killed ? ",\"killed\":true" : ",\"killed\":false");
+  out.append(",\"still_working\":[");
+  for (size_t i = 0; i < s.still_working.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(&out, s.still_working[i]);
+  }
+  out.append("]");
   out.append(",\"positions\":[");
   for (size_t i = 0; i < s.positions.size(); ++i) {
     const PositionSummary& p = s.positions[i];

@@ -15,6 +15,7 @@
 //    "messages": 1, "books": 1, "signals": 1, "orders": 1, "fills": 1, "rejects": 0,
 //    "risk_refusals": 0, "venue_rejects": 0,
 //    "cancels": 0, "breaker_trips": 0, "breaker_state": "closed", "killed": false,
+//    "still_working": ["order 123 (venue id ..., BTC-USD buy 0.001, pending_cancel)"],
 //    "positions": [{"instrument": "BTC-USD", "position": "0.002", "avg_price": "50123.45",
 //                   "realized_pnl": "1.25", "unrealized_pnl": "-0.4", "fills": 7,
 //                   "venue_position": "0.002", "venue_open_orders": 0, "venue_fills": 7}],
@@ -80,6 +81,9 @@ struct RunSummary {
   uint64_t breaker_trips = 0;
   std::string breaker_state = "closed";
   bool killed = false;
+  // Orders the engine still holds as working after shutdown's cancels (none confirmed within
+  // the timeout): one line each. Non-empty makes nzeza exit 3.
+  std::vector<std::string> still_working;
   std::vector<PositionSummary> positions;
   std::vector<StageLatency> latency;
 };

@@ -93,35 +93,20 @@ class CoinbaseGateway::Impl {
         // Coinbase cancels by its own order id only: a cancel for an order not acked yet waits
         // for the id (REST answer, user channel, status query) and then goes out.
         if (t->order_id_len == 0) return DeferCancel(*t);
-        uint64_t ids[1] = {id};
-        std::string_view oids[1] = {t->order_id_view()};
-        return SendCancel(ids, oids, 1);
+        // Out with the batch at Flush (one batch_cancel per batch of commands).
+        return QueueCancel(id) ? SendStatus::kSent : SendStatus::kQueueFull;
       }
       case CmdType::kCancelAll: {
-        uint64_t ids[kMaxCancelBatch];
-        std::string_view oids[kMaxCancelBatch];
-        size_t n = 0;
-        SendStatus result = SendStatus::kSent;
-        bool any = false;
+        bool queued = true;
         table_.ForEach([&](const TrackedOrder& t) {
-          if (result != SendStatus::kSent) return;
-          if (t.order_id_len == 0) {
-            (void)DeferCancel(*table_.Find(t.client_order_id));
-            return;
-          }
-          ids[n] = t.client_order_id;
-          oids[n] = t.order_id_view();
-          if (++n == kMaxCancelBatch) {
-            result = SendCancel(ids, oids, n);
-            any = true;
-            n = 0;
+          TrackedOrder* m = table_.Find(t.client_order_id);
+          if (m->order_id_len == 0) {
+            (void)DeferCancel(*m);
+          } else if (!QueueCancel(m->client_order_id)) {
+            queued = false;
           }
         });
-        if (n > 0 && result == SendStatus::kSent) {
-          result = SendCancel(ids, oids, n);
-          any = true;
-        }
-        return any ? result : SendStatus::kSent;  // nothing working: nothing to send
+        return queued ? SendStatus::kSent : SendStatus::kQueueFull;
       }
       case CmdType::kReplace:
         break;
@@ -140,6 +125,7 @@ class CoinbaseGateway::Impl {
     }
     if (!in_doubt_.empty()) work += ResolveInDoubt(MonotonicNanos());
     if (!deferred_cancels_.empty()) work += SendDeferredCancels();
+    if (pending_cancels_ != 0) work += FlushCancels();  // a batch that found the queue full
     sink_ = nullptr;
     if (work == 0 && options_.pool_mints_per_idle_poll > 0) {
       work += pool_.Refill(NowS(), options_.pool_mints_per_idle_poll);
@@ -189,6 +175,7 @@ class CoinbaseGateway::Impl {
   const HttpsCounters& https_counters() const noexcept { return http_.counters(); }
   size_t working() const noexcept { return table_.size(); }
   size_t in_doubt() const noexcept { return in_doubt_.size(); }
+  void Flush() noexcept { (void)FlushCancels(); }
 
  private:
   // kResolve: the status query of an in-doubt create (the same create sent again).
@@ -504,43 +491,57 @@ class CoinbaseGateway::Impl {
     return SendStatus::kSent;
   }
 
-  // Sends, in batches, the waiting cancels whose order now has a venue id; drops those whose
-  // order ended (rejected, or done on the user channel).
+  // Queues the waiting cancels whose order now has a venue id (sent at once, in batches); drops
+  // those whose order ended (rejected, or done on the user channel).
   int SendDeferredCancels() noexcept {
-    uint64_t ids[kMaxCancelBatch];
-    std::string_view oids[kMaxCancelBatch];
-    size_t n = 0;
     int work = 0;
     for (size_t i = 0; i < deferred_cancels_.size();) {
       TrackedOrder* t = table_.Find(deferred_cancels_[i]);
-      if (t == nullptr || t->order_id_len == 0 || n == kMaxCancelBatch) {
-        if (t == nullptr) {
-          deferred_cancels_[i] = deferred_cancels_.back();
-          deferred_cancels_.pop_back();
-          continue;
-        }
+      if (t != nullptr && t->order_id_len == 0) {
         ++i;
         continue;
       }
+      if (t != nullptr) {
+        if (!QueueCancel(t->client_order_id)) break;  // request queue full: next poll
+        t->cancel_wanted = false;
+        ++work;
+      }
+      deferred_cancels_[i] = deferred_cancels_.back();
+      deferred_cancels_.pop_back();
+    }
+    if (work != 0) (void)FlushCancels();
+    return work;
+  }
+
+  // Cancels are gathered per batch of commands and leave in one batch_cancel (up to 100 ids), so
+  // the breaker, the kill switch and shutdown cancel every working order in a few requests.
+  // False when a full batch could not be sent (the request queue is full): not queued.
+  [[nodiscard]] bool QueueCancel(uint64_t id) noexcept {
+    for (size_t i = 0; i < pending_cancels_; ++i) {
+      if (pending_cancel_ids_[i] == id) return true;  // already in this batch
+    }
+    if (pending_cancels_ == kMaxCancelBatch) (void)FlushCancels();
+    if (pending_cancels_ == kMaxCancelBatch) return false;
+    pending_cancel_ids_[pending_cancels_++] = id;
+    return true;
+  }
+
+  // Sends the gathered cancels; on a full request queue they wait for the next Poll or Flush.
+  int FlushCancels() noexcept {
+    if (pending_cancels_ == 0) return 0;
+    uint64_t ids[kMaxCancelBatch];
+    std::string_view oids[kMaxCancelBatch];
+    size_t n = 0;
+    for (size_t i = 0; i < pending_cancels_; ++i) {
+      const TrackedOrder* t = table_.Find(pending_cancel_ids_[i]);
+      if (t == nullptr || t->order_id_len == 0) continue;  // ended meanwhile
       ids[n] = t->client_order_id;
       oids[n] = t->order_id_view();
       ++n;
-      ++i;
     }
-    if (n == 0) return 0;
-    if (SendCancel(ids, oids, n) != SendStatus::kSent) return 0;  // next poll tries again
-    for (size_t k = 0; k < n; ++k) {
-      if (TrackedOrder* t = table_.Find(ids[k])) t->cancel_wanted = false;
-      for (size_t i = 0; i < deferred_cancels_.size(); ++i) {
-        if (deferred_cancels_[i] == ids[k]) {
-          deferred_cancels_[i] = deferred_cancels_.back();
-          deferred_cancels_.pop_back();
-          break;
-        }
-      }
-      ++work;
-    }
-    return work;
+    if (n != 0 && SendCancel(ids, oids, n) != SendStatus::kSent) return 0;
+    pending_cancels_ = 0;
+    return 1;
   }
 
   void OnCancelResponse(const Record& r, const HttpResponse& resp) {
@@ -608,8 +609,10 @@ class CoinbaseGateway::Impl {
   JwtPool pool_;
   std::vector<Record> records_;
   std::vector<uint32_t> free_;
-  std::vector<uint64_t> in_doubt_;          // creates awaiting a status query's answer
-  std::vector<uint64_t> deferred_cancels_;  // cancels awaiting the order's venue id
+  std::vector<uint64_t> in_doubt_;                     // creates awaiting a status query's answer
+  std::vector<uint64_t> deferred_cancels_;             // cancels awaiting the order's venue id
+  uint64_t pending_cancel_ids_[kMaxCancelBatch] = {};  // cancels of this batch (FlushCancels)
+  size_t pending_cancels_ = 0;
   CoinbaseGatewayCounters counters_;
   oms::ExecSink* sink_ = nullptr;
   // The private stream (see WatchStream).
@@ -658,6 +661,7 @@ oms::SendStatus CoinbaseGateway::Send(const OrderCmd& cmd, int64_t now_ns) noexc
   return impl_->Send(cmd, now_ns);
 }
 int CoinbaseGateway::Poll(oms::ExecSink& sink) noexcept { return impl_->Poll(sink); }
+void CoinbaseGateway::Flush(int64_t) noexcept { impl_->Flush(); }
 bool CoinbaseGateway::ready() const noexcept { return impl_->ready(); }
 bool CoinbaseGateway::TrackRecovered(const oms::Order& order) noexcept {
   return impl_->TrackRecovered(order);

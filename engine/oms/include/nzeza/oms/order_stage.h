@@ -26,7 +26,8 @@
 // The private execution stream: when the gateway reports it lost (ExecSink::OnSession), risk and
 // signal get a kSession kExecStreamLost event (risk's breaker opens and holds); when the gateway
 // reports it back, the stage hands its open orders to the SettleWorker, journals and applies the
-// events the venue gives (fills only beyond the order's cumulative size), and only then sends
+// events the venue gives (fills only beyond the order's cumulative size; never an "unknown order"
+// reject for a create still being answered: the gateway settles those), and only then sends
 // kExecStreamRestored. A pass that fails is retried a second later; one that finds a mismatch
 // leaves the stream lost (trading stays blocked) until an operator restarts the engine, unless
 // block_on_mismatch is false.
@@ -93,15 +94,17 @@ struct OrderStageCounters {
   RelaxedCounter fills;
   RelaxedCounter rejects;  // venue and synthesized
   RelaxedCounter canceled;
-  RelaxedCounter in_doubt;             // requests without a definite answer (ExecType::kInDoubt)
-  RelaxedCounter venue_order_ids;      // venue ids learned (journaled with their order)
-  RelaxedCounter exec_stream_losses;   // private-stream outages reported by the gateway
-  RelaxedCounter settle_passes;        // settle passes completed (reconciled after an outage)
-  RelaxedCounter settle_failures;      // settle passes that failed or found a mismatch
-  RelaxedCounter settle_fills_capped;  // settle fills cut to what the stream had not delivered
-  RelaxedCounter exec_anomalies;       // venue events the order manager ignored or refused
-  RelaxedCounter exec_backpressure;    // polls that left venue events unread: exec rings full
-  RelaxedCounter exec_drops;           // events lost: exec rings and the held queue full
+  RelaxedCounter in_doubt;            // requests without a definite answer (ExecType::kInDoubt)
+  RelaxedCounter venue_order_ids;     // venue ids learned (journaled with their order)
+  RelaxedCounter exec_stream_losses;  // private-stream outages reported by the gateway
+  RelaxedCounter settle_passes;       // settle passes completed (reconciled after an outage)
+  RelaxedCounter settle_failures;     // settle passes that failed or found a mismatch
+  // Settle events cut or dropped: fills beyond what the stream delivered, and "unknown order"
+  // guesses for creates the gateway is still settling with the venue.
+  RelaxedCounter settle_fills_capped;
+  RelaxedCounter exec_anomalies;     // venue events the order manager ignored or refused
+  RelaxedCounter exec_backpressure;  // polls that left venue events unread: exec rings full
+  RelaxedCounter exec_drops;         // events lost: exec rings and the held queue full
 };
 
 class OrderStage final : public Stage, private ExecSink {

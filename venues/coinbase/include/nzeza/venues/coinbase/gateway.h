@@ -15,10 +15,12 @@
 //              order Coinbase cannot express; kQueueFull when max_orders are working or
 //              max_in_flight requests wait.
 //   kCancel    POST /api/v3/brokerage/orders/batch_cancel with the venue's order id, on a
-//              connection of its own (a cancel never waits behind a create). For an order not
-//              acked yet (no venue id) the cancel waits in the gateway and goes out as soon as the
-//              id is known (REST answer, user channel, status query): kSent, never a refusal that
-//              would make the caller retry. kEncodeError for an order the gateway does not track.
+//              connection of its own (a cancel never waits behind a create). The cancels of one
+//              batch of commands leave together at Flush(): one request per 100 orders. For an
+//              order not acked yet (no venue id) the cancel waits in the gateway and goes out as
+//              soon as the id is known (REST answer, user channel, status query): kSent, never a
+//              refusal that would make the caller retry. kEncodeError for an order the gateway does
+//              not track.
 //   kCancelAll batch_cancel of every working order (100 per request); those without a venue id
 //              wait for it as above.
 //   kReplace   kEncodeError (Coinbase's edit-order is not supported here).
@@ -130,6 +132,8 @@ class CoinbaseGateway final : public oms::OrderGateway {
 
   [[nodiscard]] oms::SendStatus Send(const OrderCmd& cmd, int64_t now_ns) noexcept override;
   int Poll(oms::ExecSink& sink) noexcept override;
+  // Sends the batch's cancels as one batch_cancel (up to 100 ids per request).
+  void Flush(int64_t now_ns) noexcept override;
   // The user channel is open and delivering (a message arrived since it opened): fills are
   // visible. REST connects on the first order.
   bool ready() const noexcept override;
