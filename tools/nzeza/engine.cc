@@ -56,6 +56,11 @@ static_assert(static_cast<uint16_t>(RiskCore::VenueRejectCode::kTooLateToCancel)
               static_cast<uint16_t>(oms::VenueReject::kTooLateToCancel));
 
 constexpr size_t kMdRing = 1 << 14;
+
+// The order manager's options: the live one and the journal replays' must agree (recycling).
+oms::OrderManager::Options OmsOptions(const EngineConfig& cfg) {
+  return {.max_orders = 1 << 16, .max_instruments = cfg.instruments.size() + 1};
+}
 constexpr size_t kRing = 1 << 12;
 constexpr char kSimKeyName[] = "organizations/nzeza-embedded-sim/apiKeys/engine";
 
@@ -162,7 +167,7 @@ class EngineImpl final : public Engine {
         exec_to_risk_(kRing),
         exec_to_signal_(kRing),
         sink_(md_),
-        oms_({.max_orders = 1 << 16, .max_instruments = cfg.instruments.size() + 1}),
+        oms_(OmsOptions(cfg)),
         ops_provider_(*this) {}
 
   absl::Status Init();
@@ -213,6 +218,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<RiskCore> risk_core_;
   oms::OrderManager oms_;
   std::unique_ptr<oms::Journal> journal_;
+  std::string journal_dir_;  // where journal_ lives (this run's directory)
   std::unique_ptr<cb::CoinbaseGateway> gateway_;
   std::unique_ptr<cb::CoinbaseReconciler> reconciler_;
   std::unique_ptr<oms::SettleWorker> settle_;
@@ -406,6 +412,29 @@ absl::Status EngineImpl::Init() {
                                               " is inconsistent (size and cost signs differ)"));
     }
   }
+  // The trading day's realized PnL and fees survive a restart (max_daily_loss holds), rebuilt
+  // from the journal's fills of today (reconciled and start-up cancel events included).
+  {
+    const int64_t mono = clock_.NowNanos();
+    const int64_t wall = WallClock::NowNanos();
+    risk_core_->SetWallClock(wall - mono, mono);
+    if (journal_ != nullptr) {
+      absl::StatusOr<oms::DayPnlReport> day = oms::ReplayDayPnl(
+          journal_dir_, TradingDayStart(wall, risk_cfg.day_boundary_ns), OmsOptions(cfg_));
+      if (!day.ok()) return day.status();
+      for (size_t i = 0; i < cfg_.instruments.size() && i < day->instruments.size(); ++i) {
+        const oms::DayPnl& d = day->instruments[i];
+        if (d.fills == 0) continue;
+        (void)risk_core_->SeedDayPnl(static_cast<InstrumentId>(i), d.realized, d.fees, mono);
+      }
+      if (day->fills_today + day->fills_earlier + day->fills_undated > 0) {
+        Log(LogLevel::kInfo,
+            absl::StrCat("trading day so far (from the journal): ", day->fills_today,
+                         " fills today, ", day->fills_earlier, " before the day began, ",
+                         day->fills_undated, " undated (counted as today)"));
+      }
+    }
+  }
   absl::StatusOr<TlsContext> md_tls = MakeClientTlsContext(tls);
   if (!md_tls.ok()) return md_tls.status();
   FeedSessionOptions fo;
@@ -429,6 +458,13 @@ absl::Status EngineImpl::Init() {
     if (!s.ok()) return s.status();
     if (absl::Status st = signal_->AddStrategy(std::move(*s), static_cast<InstrumentId>(i));
         !st.ok()) {
+      return st;
+    }
+  }
+  // Strategies start from the recovered positions (inventory skew, position limits).
+  for (size_t i = 0; i < cfg_.instruments.size(); ++i) {
+    const int64_t qty = oms_.position(static_cast<InstrumentId>(i)).qty;
+    if (absl::Status st = signal_->SeedPosition(static_cast<InstrumentId>(i), qty); !st.ok()) {
       return st;
     }
   }
@@ -483,6 +519,15 @@ absl::Status EngineImpl::Recover(cb::CoinbaseCredentials& creds,
         oms::OpenAndRecover(jo, WallClock::NowNanos(), &oms_, &report);
     if (!j.ok()) return j.status();
     journal_ = std::move(*j);
+    journal_dir_ = jo.dir;
+    // Maps this run's record times (the order stage's monotonic clock) to wall time, for the
+    // trading day's PnL after a restart.
+    if (const oms::AppendResult a =
+            journal_->AppendClockAnchor(WallClock::NowNanos(), clock_.NowNanos());
+        a != oms::AppendResult::kOk) {
+      return absl::InternalError(
+          absl::StrCat("journal: cannot append the clock anchor: ", oms::AppendResultName(a)));
+    }
     if (report.torn_tail) {
       Log(LogLevel::kWarn,
           absl::StrCat("journal: torn tail in ", report.tail_segment, " at ", report.tail_offset,

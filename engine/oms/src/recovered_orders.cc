@@ -48,7 +48,11 @@ absl::StatusOr<RecoveredCancels> CancelRecoveredOrders(OrderManager& oms, Journa
   while (!gateway.ready() && MonotonicNanos() < deadline) {
     if (gateway.Poll(sink) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  for (const Order& o : open) {
+  // One cancel: journaled, applied, sent. A recovered order already pending cancel is sent one
+  // again: whether the dead process's cancel reached the venue is unknown.
+  std::vector<int64_t> last_sent(open.size(), 0);
+  auto cancel = [&](size_t k) -> absl::Status {
+    const Order& o = open[k];
     OrderCmd c;
     c.type = CmdType::kCancel;
     c.origin = CmdOrigin::kShutdown;
@@ -63,19 +67,24 @@ absl::StatusOr<RecoveredCancels> CancelRecoveredOrders(OrderManager& oms, Journa
           absl::StrCat("cannot journal the cancel of recovered order ", o.client_order_id));
     }
     const OmsResult r = oms.OnCmd(c);
-    if (r == OmsResult::kLate) continue;  // ended by a venue event meanwhile
+    if (r == OmsResult::kLate) return absl::OkStatus();  // ended by a venue event meanwhile
     if (r != OmsResult::kApplied && r != OmsResult::kDuplicate) {
       return absl::InternalError(absl::StrCat("recovered order ", o.client_order_id,
                                               ": the order manager refused its cancel (",
                                               OmsResultName(r), ")"));
     }
-    if (r == OmsResult::kApplied && gateway.Send(c, c.times.sent_ns) != SendStatus::kSent) {
+    if (gateway.Send(c, c.times.sent_ns) != SendStatus::kSent) {
       // Journaled as pending cancel: the next start (or reconciliation) settles it.
       return absl::UnavailableError(absl::StrCat("cannot send the cancel of recovered order ",
                                                  o.client_order_id, " to ",
                                                  std::string(gateway.name())));
     }
+    last_sent[k] = c.times.sent_ns;
     ++out.canceled;
+    return absl::OkStatus();
+  };
+  for (size_t k = 0; k < open.size(); ++k) {
+    if (absl::Status st = cancel(k); !st.ok()) return st;
   }
   gateway.Flush(MonotonicNanos());
   int64_t ask_venue_at = MonotonicNanos() + 1'000'000'000;
@@ -85,6 +94,18 @@ absl::StatusOr<RecoveredCancels> CancelRecoveredOrders(OrderManager& oms, Journa
       (void)reconciler->Reconcile(oms, sink);  // best effort: the deadline decides
       ask_venue_at = MonotonicNanos() + 1'000'000'000;
     }
+    // A cancel refused or unanswered (the order is working again): sent again, once a second.
+    bool resent = false;
+    for (size_t k = 0; k < open.size(); ++k) {
+      const Order* o = oms.Find(open[k].client_order_id);
+      if (o == nullptr || !IsOpen(o->state) || o->state == OrderState::kPendingCancel ||
+          MonotonicNanos() - last_sent[k] < 1'000'000'000) {
+        continue;
+      }
+      if (absl::Status st = cancel(k); !st.ok()) return st;
+      resent = true;
+    }
+    if (resent) gateway.Flush(MonotonicNanos());
     std::string still;
     size_t n = 0;
     oms.ForEachOrder([&](const Order& o) {

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nzeza/oms/recovered_orders.h>
 #include <nzeza/oms/recovery.h>
 
 namespace nzeza::oms {
@@ -410,6 +411,70 @@ TEST(OrderStage, ExecStreamOutageIsSettledBeforeItCountsAsRestored) {
   ASSERT_TRUE(j.ok()) << j.status();
   EXPECT_EQ(rebuilt.position(0).qty, 10);
   EXPECT_EQ(rebuilt.Find(51)->venue_order_id(), "venue-51");
+}
+
+// Answers cancels from a script: the first in doubt (no definite answer), the next canceled.
+class CancelScriptGateway final : public OrderGateway {
+ public:
+  SendStatus Send(const OrderCmd& cmd, int64_t) noexcept override {
+    sent.push_back(cmd);
+    return SendStatus::kSent;
+  }
+  int Poll(ExecSink& sink) noexcept override {
+    int n = 0;
+    for (; answered < sent.size(); ++answered, ++n) {
+      ExecEvent e;
+      e.client_order_id = sent[answered].orig_client_order_id;
+      e.request = CmdType::kCancel;
+      e.type = answered == 0 ? ExecType::kInDoubt : ExecType::kCanceled;
+      sink.OnExec(e);
+    }
+    return n;
+  }
+  bool TrackRecovered(const Order& o) noexcept override {
+    tracked.push_back(o.client_order_id);
+    return true;
+  }
+  bool ready() const noexcept override { return true; }
+  std::string_view name() const noexcept override { return "script"; }
+  std::vector<OrderCmd> sent;
+  std::vector<uint64_t> tracked;
+  size_t answered = 0;
+};
+
+// Regression (issue 6 campaign, finding 2): a recovered order the dead process had already
+// sent a cancel for (pending cancel in the journal) got its new cancel journaled but not sent,
+// and the start failed after 10 s with the order still working at the venue. And a cancel
+// without a definite answer is sent again.
+TEST(CancelRecoveredOrders, PendingCancelIsSentAgainAndAnInDoubtCancelIsRetried) {
+  TempDir dir;
+  OrderManager oms(kOpts);
+  std::unique_ptr<Journal> journal = *Journal::Open(
+      {.dir = dir.path(), .segment_bytes = 1 << 20, .fsync = FsyncPolicy::kNever}, 1,
+      [](const JournalRecord&) {}, nullptr);
+  const OrderCmd c = New(61, 100, 10);
+  ASSERT_EQ(oms.OnCmd(c), OmsResult::kApplied);
+  ASSERT_EQ(oms.OnExec(Ev(ExecType::kAck, c)), OmsResult::kApplied);
+  OrderCmd first_cancel;
+  first_cancel.type = CmdType::kCancel;
+  first_cancel.client_order_id = 62;
+  first_cancel.orig_client_order_id = 61;
+  ASSERT_EQ(oms.OnCmd(first_cancel), OmsResult::kApplied);  // the dead run's cancel
+  ASSERT_EQ(oms.Find(61)->state, OrderState::kPendingCancel);
+  CancelScriptGateway gw;
+  ClientOrderIdGenerator ids(0, oms.max_client_order_id());
+  absl::StatusOr<RecoveredCancels> r =
+      CancelRecoveredOrders(oms, journal.get(), gw, ids, absl::Seconds(5));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->open, 1u);
+  EXPECT_EQ(gw.tracked, std::vector<uint64_t>{61});
+  ASSERT_EQ(gw.sent.size(), 2u);  // the first in doubt, then again (a second later)
+  EXPECT_EQ(gw.sent[0].orig_client_order_id, 61u);
+  EXPECT_EQ(gw.sent[1].orig_client_order_id, 61u);
+  EXPECT_NE(gw.sent[0].client_order_id, gw.sent[1].client_order_id);
+  EXPECT_GT(gw.sent[0].client_order_id, 62u);
+  EXPECT_EQ(oms.Find(61)->state, OrderState::kCanceled);
+  EXPECT_EQ(r->canceled, 2u);
 }
 
 // Exec rings of 8 and a gateway that answers 40 events in one poll: none is lost, the order is

@@ -298,6 +298,33 @@ TEST_F(CoinbaseReconcilerTest, AnOpenOrderTheJournalCannotExplainIsDataLoss) {
             "order 99 (venue id ord-99, BTC-USD): journal does not have it, venue OPEN");
 }
 
+// Regression (issue 6 campaign, finding 1): a restart within the venue's rate-limit second
+// (the killed engine had spent the key's budget) refused to start on the first 429.
+TEST_F(CoinbaseReconcilerTest, RateLimitedAnswersAreWaitedOut) {
+  std::atomic<int> calls{0};
+  TestHttpServer venue(server_tls_, [&](const TestHttpServer::Request& r) {
+    if (calls.fetch_add(1) < 2) {
+      return TestHttpServer::Response{
+          .status = 429, .body = R"({"error":"RATE_LIMIT_EXCEEDED","message":"Too many"})"};
+    }
+    if (absl::StrContains(r.target, "order_status=OPEN")) {
+      return TestHttpServer::Response{
+          .body = absl::StrCat(R"({"orders":[)", Order("1", "OPEN", "0", "0", "0"), ",",
+                               Order("2", "OPEN", "0", "0", "0"), ",",
+                               Order("3", "OPEN", "0", "0", "0"), R"(],"has_next":false})")};
+    }
+    return TestHttpServer::Response{.body = absl::StrCat(R"({"orders":[)",
+                                                         Order("4", "CANCELLED", "0", "0", "0"),
+                                                         R"(],"has_next":false,"cursor":""})")};
+  });
+  std::unique_ptr<CoinbaseReconciler> r = Make(venue.port());
+  Collect sink;
+  absl::Status s = r->Reconcile(oms_, sink);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(r->report().rate_limited, 2);
+  venue.Stop();
+}
+
 TEST_F(CoinbaseReconcilerTest, UnreachableOrFailingVenueIsUnavailable) {
   Collect sink;
   uint16_t port = 0;

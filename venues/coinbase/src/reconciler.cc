@@ -30,6 +30,7 @@ class CoinbaseReconciler::Impl {
 
   absl::Status Run(const oms::OrderManager& oms, oms::ExecSink& sink, ReconcileReport* report) {
     *report = ReconcileReport{};
+    report_ = report;
     deadline_ = std::chrono::steady_clock::now() +
                 std::chrono::nanoseconds(absl::ToInt64Nanoseconds(options_.timeout));
     std::string data_loss;
@@ -372,9 +373,25 @@ class CoinbaseReconciler::Impl {
     return Send("GET", path, target, "");
   }
 
-  // One signed request (GET or POST with a JSON body); the body of a 200 answer.
+  // One signed request (GET or POST with a JSON body); the body of a 200 answer. A 429 (the
+  // key's request budget is spent, e.g. by the engine that ran just before a restart) is waited
+  // out and asked again, within the pass's timeout.
   absl::StatusOr<std::string> Send(std::string_view method, std::string_view path,
                                    const std::string& target, const std::string& payload) {
+    for (int attempt = 0;; ++attempt) {
+      bool rate_limited = false;
+      absl::StatusOr<std::string> r = SendOnce(method, path, target, payload, &rate_limited);
+      if (!rate_limited) return r;
+      if (report_ != nullptr) ++report_->rate_limited;
+      const auto wait = std::chrono::milliseconds(attempt == 0 ? 250 : 1000);
+      if (std::chrono::steady_clock::now() + wait > deadline_) return r;
+      std::this_thread::sleep_for(wait);
+    }
+  }
+
+  absl::StatusOr<std::string> SendOnce(std::string_view method, std::string_view path,
+                                       const std::string& target, const std::string& payload,
+                                       bool* rate_limited) {
     absl::StatusOr<std::string> jwt =
         signer_.Sign(std::string(method), options_.uri_host, path, NowS());
     if (!jwt.ok()) return absl::InternalError("Coinbase reconciliation: signing failed");
@@ -398,6 +415,7 @@ class CoinbaseReconciler::Impl {
             result = absl::UnavailableError(
                 absl::StrCat("Coinbase reconciliation: ", r.transport.message()));
           } else if (r.status != 200) {
+            *rate_limited = r.status == 429;
             result = absl::UnavailableError(absl::StrCat(
                 "Coinbase reconciliation: ", std::string(method), " ", std::string(path),
                 " answered HTTP ", r.status, ": ", std::string(r.body.substr(0, 200))));
@@ -421,6 +439,7 @@ class CoinbaseReconciler::Impl {
   JwtSigner signer_;
   CoinbaseInstruments instruments_;
   std::chrono::steady_clock::time_point deadline_;
+  ReconcileReport* report_ = nullptr;  // the pass in progress
   HttpsClient http_;
 };
 

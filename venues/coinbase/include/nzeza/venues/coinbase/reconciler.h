@@ -70,9 +70,10 @@ struct ReconcileReport {
   int foreign_orders = 0;  // open at the venue with a client id that is not ours
   int acks = 0;
   int fills = 0;
-  int done = 0;     // canceled / expired / rejected by the venue
-  int unknown = 0;  // journal-open orders the venue never saw (rejected)
-  int relists = 0;  // recent-orders lookups repeated within unacked_grace
+  int done = 0;          // canceled / expired / rejected by the venue
+  int unknown = 0;       // journal-open orders the venue never saw (rejected)
+  int relists = 0;       // recent-orders lookups repeated within unacked_grace
+  int rate_limited = 0;  // 429 answers waited out and asked again
   int foreign_canceled = 0;
   // One line per difference the journal cannot explain ("what: journal <its view>, venue
   // <the venue's>"): these make Reconcile return DataLoss.
@@ -89,6 +90,7 @@ class CoinbaseReconciler final : public oms::VenueReconciler {
       CoinbaseInstruments instruments);
   ~CoinbaseReconciler() override;
 
+  // A 429 is waited out (250 ms, then 1 s) and asked again within `timeout`.
   // Errors: Unavailable (venue unreachable, HTTP error, timeout), DataLoss (see above; events
   // for the other orders were still emitted), Internal (signing failed), InvalidArgument (an
   // answer that is not the documented shape).
