@@ -164,7 +164,8 @@ int main(int argc, char** argv) {
     }
   }
   std::cerr << "nzeza: stopping (" << why << "): canceling working orders, flushing the journal\n";
-  const absl::Status shut = (*engine)->Shutdown(absl::Seconds(3));
+  const absl::Status shut =
+      (*engine)->Shutdown(absl::Milliseconds(cfg->engine.shutdown_timeout_ms));
   (*engine)->LogEvents();
   const RunSummary summary = (*engine)->Summary();
   std::cout << FormatSummaryText(summary);

@@ -797,6 +797,16 @@ TEST(ConfigErrors, OpsToken) {
   NZ_EXPECT_LACKS(pasted, "unknown key");
 }
 
+TEST(Config, ShutdownTimeout) {
+  absl::StatusOr<EngineConfig> d = Load("");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->engine.shutdown_timeout_ms, 10'000);
+  absl::StatusOr<EngineConfig> c = Load("[engine]\nshutdown_timeout_ms = 2500\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->engine.shutdown_timeout_ms, 2500);
+  NZ_EXPECT_HAS(Error("[engine]\nshutdown_timeout_ms = -5\n"), "engine.shutdown_timeout_ms");
+}
+
 TEST(Config, ReconcileKeys) {
   absl::StatusOr<EngineConfig> d = Load("");
   ASSERT_TRUE(d.ok()) << d.status();

@@ -602,7 +602,8 @@ TEST(NzezaEngine, ShutdownThatCannotConfirmItsCancelsListsThemAndExitsThree) {
   TempDir dir;
   const std::string key = "organizations/nzeza-embedded-sim/apiKeys/engine";
   const std::string summary = dir.path() + "/summary.json";
-  const std::string cfg = dir.Write("nzeza.toml", Config(dir, 0));
+  const std::string cfg =
+      dir.Write("nzeza.toml", Config(dir, 0) + "shutdown_timeout_ms = 2000\n");  // in [engine]
   ChildProcess c(NZEZA_BIN, {"--config", cfg, "--duration", "0", "--summary-json", summary});
   ASSERT_TRUE(c.started());
   ASSERT_TRUE(c.WaitForOutput("t=2", 30'000)) << c.err();

@@ -621,6 +621,7 @@ class Loader {
     s.Int("status_interval_ms", &cfg_.engine.status_interval_ms, 0, 3'600'000);
     s.String("summary_json", &cfg_.engine.summary_json);
     s.Bool("block_on_reconcile_mismatch", &cfg_.engine.block_on_reconcile_mismatch);
+    s.Int("shutdown_timeout_ms", &cfg_.engine.shutdown_timeout_ms, 0, 600'000);
     s.Finish();
   }
 

@@ -63,6 +63,9 @@ struct EngineSection {
   // After journal recovery, a mismatch with the venue's open orders / fills is always reported;
   // when true it also keeps the engine from trading until resolved.
   bool block_on_reconcile_mismatch = true;
+  // How long shutdown waits for the venue to confirm the cancels of every working order before
+  // it gives up, lists them and exits 3.
+  int64_t shutdown_timeout_ms = 10'000;
 };
 
 enum class VenueKind : uint8_t { kSim = 0, kCoinbase = 1 };
