@@ -85,6 +85,10 @@ void OrderStage::Apply(const ExecEvent& ev, int64_t now) noexcept {
   }
   const OmsResult r = oms_.OnExec(ev);
   if (r != OmsResult::kApplied && r != OmsResult::kAppliedLate) ++counters_.exec_anomalies;
+  if (r == OmsResult::kApplied && ev.client_order_id != 0) {
+    const Order* o = oms_.Find(ev.client_order_id);
+    if (o == nullptr || IsTerminal(o->state)) gateway_.Forget(ev.client_order_id);
+  }
   ++counters_.exec_events;
   switch (ev.type) {
     case ExecType::kAck:

@@ -58,8 +58,10 @@ class FakeGateway final : public OrderGateway {
     tracked.push_back(o);
     return true;
   }
+  void Forget(uint64_t) noexcept override { ++forgotten; }
   bool ready() const noexcept override { return true; }
   std::string_view name() const noexcept override { return "fake"; }
+  uint64_t forgotten = 0;
 
   std::vector<std::pair<uint64_t, std::string>> ids_to_emit;
   std::vector<SessionEvent> sessions_to_emit;
@@ -303,6 +305,7 @@ TEST(OrderStage, LongRunRecyclesFinishedOrdersAndRecoversFromTheJournal) {
     (void)Drain(r.to_signal);
   }
   EXPECT_EQ(r.gw.sent.size(), total);
+  EXPECT_EQ(r.gw.forgotten, total);  // the gateway's table is told of every finished order
   EXPECT_EQ(r.stage.counters().oms_refused, 0u);
   EXPECT_EQ(r.stage.counters().exec_anomalies, 0u);
   EXPECT_EQ(r.oms.position(0).qty, bought);

@@ -176,6 +176,8 @@ class CoinbaseGateway::Impl {
   size_t working() const noexcept { return table_.size(); }
   size_t in_doubt() const noexcept { return in_doubt_.size(); }
   void Flush() noexcept { (void)FlushCancels(); }
+  // The in-doubt and deferred-cancel lists skip ids the table no longer holds.
+  void Forget(uint64_t id) noexcept { (void)table_.Erase(id); }
 
  private:
   // kResolve: the status query of an in-doubt create (the same create sent again).
@@ -667,6 +669,7 @@ bool CoinbaseGateway::TrackRecovered(const oms::Order& order) noexcept {
   return impl_->TrackRecovered(order);
 }
 size_t CoinbaseGateway::in_doubt_orders() const noexcept { return impl_->in_doubt(); }
+void CoinbaseGateway::Forget(uint64_t client_order_id) noexcept { impl_->Forget(client_order_id); }
 const CoinbaseGatewayCounters& CoinbaseGateway::counters() const noexcept {
   return impl_->counters();
 }

@@ -59,6 +59,10 @@ class OrderGateway {
   // quote) leaves in one write instead of one per order. A gateway that writes in Send keeps the
   // default (nothing to do). Errors surface as venue events (kTimeout rejects) through Poll.
   virtual void Flush(int64_t now_ns) noexcept { (void)now_ns; }
+  // The order manager holds `client_order_id` as finished (whoever said so: the private stream, a
+  // settle pass, reconciliation): the gateway may drop what it tracks of it, so its table stays
+  // bounded. Default: nothing to drop. Thread: the order stage's.
+  virtual void Forget(uint64_t client_order_id) noexcept { (void)client_order_id; }
   // Tracks an order recovered from the journal (see above). False when the gateway cannot hold
   // it (its table is full). Thread: the order stage's, or the control plane before it runs.
   virtual bool TrackRecovered(const Order& order) noexcept = 0;

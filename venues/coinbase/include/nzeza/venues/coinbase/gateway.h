@@ -144,6 +144,8 @@ class CoinbaseGateway final : public oms::OrderGateway {
   // never saw acknowledged is tracked as not acked: its cancel waits for the venue's id.
   // False when the table is full.
   bool TrackRecovered(const oms::Order& order) noexcept override;
+  // Drops a finished order from the table (its in-doubt and deferred-cancel entries lapse).
+  void Forget(uint64_t client_order_id) noexcept override;
 
   const CoinbaseGatewayCounters& counters() const noexcept;
   const UserChannelCounters& user_channel_counters() const noexcept;
