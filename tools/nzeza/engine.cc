@@ -59,7 +59,8 @@ constexpr size_t kMdRing = 1 << 14;
 
 // The order manager's options: the live one and the journal replays' must agree (recycling).
 oms::OrderManager::Options OmsOptions(const EngineConfig& cfg) {
-  return {.max_orders = 1 << 16, .max_instruments = cfg.instruments.size() + 1};
+  return {.max_orders = static_cast<size_t>(cfg.engine.order_table_capacity),
+          .max_instruments = cfg.instruments.size() + 1};
 }
 constexpr size_t kRing = 1 << 12;
 constexpr char kSimKeyName[] = "organizations/nzeza-embedded-sim/apiKeys/engine";
@@ -712,8 +713,12 @@ absl::Status EngineImpl::Shutdown(absl::Duration cancel_timeout) {
   if (order_ != nullptr) {
     const oms::OrderStageCounters& o = order_->counters();
     Log(LogLevel::kInfo,
-        absl::StrCat("order stage: ", o.sent.load(), " sent, ", o.not_sent.load(), " not sent, ",
-                     o.exec_anomalies.load(), " venue events the order manager ignored"));
+        absl::StrCat("order stage: ", o.sent.load(), " sent, ", o.not_sent.load(), " not sent (",
+                     o.oms_refused.load(), " refused by the order manager), ",
+                     o.exec_anomalies.load(), " venue events the order manager ignored; ",
+                     o.in_doubt.load(), " in doubt, ", o.exec_stream_losses.load(),
+                     " execution-stream outages, ", o.settle_passes.load(), " settled; ",
+                     oms_.recycled(), " finished orders recycled"));
   }
   if (feed_ != nullptr) feed_->Close();
   absl::Status st;

@@ -69,12 +69,14 @@ bool OrderManager::EraseTerminal(uint64_t id) noexcept {
 }
 
 void OrderManager::Finished(const Order& o) noexcept {
+  // Read first: recycling moves entries (backward-shift deletion), `o` among them.
+  const uint64_t id = o.client_order_id;
   // Every order becomes terminal once (terminal states are final), so the ring never holds more
   // ids than the table holds orders.
   if (finished_size_ == max_live_) {
     (void)RecycleOldest();
   }
-  finished_[(finished_head_ + finished_size_) & (max_live_ - 1)] = o.client_order_id;
+  finished_[(finished_head_ + finished_size_) & (max_live_ - 1)] = id;
   ++finished_size_;
   while (finished_size_ > max_terminal_) {
     if (!RecycleOldest()) break;

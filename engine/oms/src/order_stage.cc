@@ -337,6 +337,7 @@ int OrderStage::Poll() noexcept {
       }
       Refuse(cmd,
              r == OmsResult::kUnknownOrder ? VenueReject::kUnknownOrder
+             : r == OmsResult::kTableFull  ? VenueReject::kOrderTableFull
                                            : VenueReject::kDuplicateClientId,
              now);
       continue;

@@ -54,7 +54,10 @@ void SettleWorker::Start() {
 
 void SettleWorker::Stop() {
   stop_.store(true);
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    reconciler_.Abort();  // a pass waiting on the venue ends now, not at its timeout
+    thread_.join();
+  }
 }
 
 bool SettleWorker::Begin() noexcept {

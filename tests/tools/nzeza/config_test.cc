@@ -805,6 +805,8 @@ TEST(Config, ShutdownTimeout) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->engine.shutdown_timeout_ms, 2500);
   NZ_EXPECT_HAS(Error("[engine]\nshutdown_timeout_ms = -5\n"), "engine.shutdown_timeout_ms");
+  EXPECT_EQ(d->engine.order_table_capacity, 1 << 16);
+  NZ_EXPECT_HAS(Error("[engine]\norder_table_capacity = 8\n"), "engine.order_table_capacity");
 }
 
 TEST(Config, ReconcileKeys) {

@@ -628,6 +628,37 @@ TEST(NzezaEngine, ShutdownThatCannotConfirmItsCancelsListsThemAndExitsThree) {
   EXPECT_NE(json.str().find("\"still_working\":[\"order "), std::string::npos) << json.str();
 }
 
+// Issue 6, item 2: the order table never freed finished orders and was full after its capacity
+// in orders (about 1.5 hours at the market maker's rate). With a table of 16, more than ten
+// times that many orders go through the engine: none refused for a full table, and the
+// positions and fills are the venue's at the end.
+TEST(NzezaEngine, MoreThanTenTimesTheOrderTableGoThroughTheEngine) {
+  TempDir dir;
+  const std::string summary = dir.path() + "/summary.json";
+  const std::string cfg = dir.Write(
+      "nzeza.toml", Config(dir, 0) +
+                        "order_table_capacity = 16\n"  // in [engine]
+                        // A livelier market and quicker requotes: more orders a second.
+                        "[strategy]\nrequote_ticks = 20\n[sim]\nvolatility_bps = \"10\"\n");
+  ChildProcess c(NZEZA_BIN, {"--config", cfg, "--duration", "0", "--summary-json", summary});
+  ASSERT_TRUE(c.started());
+  int64_t orders = 0;
+  for (int i = 0; i < 1200 && orders <= 170; ++i) {  // 120 s at most
+    (void)c.WaitForOutput("\x01", 100);              // never printed: collects output
+    orders = LastCount(c.out(), "ord");
+  }
+  EXPECT_GT(orders, 160) << c.out();
+  c.Signal(SIGTERM);
+  ASSERT_EQ(c.Wait(30'000), 0) << c.err();
+  EXPECT_NE(c.err().find("(0 refused by the order manager)"), std::string::npos) << c.err();
+  Summary s;
+  ASSERT_TRUE(ReadSummary(summary, &s)) << summary;
+  EXPECT_GT(s.orders, 160);
+  EXPECT_EQ(s.position, s.venue_position);
+  EXPECT_EQ(s.recorded_fills, s.venue_fills);
+  EXPECT_EQ(s.venue_open_orders, 0);
+}
+
 TEST(NzezaEngine, InvalidConfigurationIsRefusedNamingTheKey) {
   TempDir dir;
   const std::string cfg =

@@ -622,6 +622,7 @@ class Loader {
     s.String("summary_json", &cfg_.engine.summary_json);
     s.Bool("block_on_reconcile_mismatch", &cfg_.engine.block_on_reconcile_mismatch);
     s.Int("shutdown_timeout_ms", &cfg_.engine.shutdown_timeout_ms, 0, 600'000);
+    s.Int("order_table_capacity", &cfg_.engine.order_table_capacity, 16, int64_t{1} << 22);
     s.Finish();
   }
 

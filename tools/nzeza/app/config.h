@@ -66,6 +66,9 @@ struct EngineSection {
   // How long shutdown waits for the venue to confirm the cancels of every working order before
   // it gives up, lists them and exits 3.
   int64_t shutdown_timeout_ms = 10'000;
+  // Orders the order manager's table holds (live and recently finished; finished ones are
+  // recycled). Rounded up to a power of two.
+  int64_t order_table_capacity = 1 << 16;
 };
 
 enum class VenueKind : uint8_t { kSim = 0, kCoinbase = 1 };

@@ -1,6 +1,7 @@
 #include "nzeza/venues/coinbase/reconciler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -28,9 +29,12 @@ class CoinbaseReconciler::Impl {
                                  .connect_timeout = options_.request_timeout,
                                  .request_timeout = options_.request_timeout}) {}
 
+  void Abort() noexcept { aborted_.store(true); }
+
   absl::Status Run(const oms::OrderManager& oms, oms::ExecSink& sink, ReconcileReport* report) {
     *report = ReconcileReport{};
     report_ = report;
+    if (aborted_.load()) return absl::CancelledError("Coinbase reconciliation: aborted");
     deadline_ = std::chrono::steady_clock::now() +
                 std::chrono::nanoseconds(absl::ToInt64Nanoseconds(options_.timeout));
     std::string data_loss;
@@ -92,6 +96,7 @@ class CoinbaseReconciler::Impl {
       if (!first) {
         if (std::chrono::steady_clock::now() >= grace_end) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        if (aborted_.load()) return absl::CancelledError("Coinbase reconciliation: aborted");
         ++report->relists;
       }
       s = FetchOrders("", options_.max_pages, [&](VenueOrder o) {
@@ -385,7 +390,11 @@ class CoinbaseReconciler::Impl {
       if (report_ != nullptr) ++report_->rate_limited;
       const auto wait = std::chrono::milliseconds(attempt == 0 ? 250 : 1000);
       if (std::chrono::steady_clock::now() + wait > deadline_) return r;
-      std::this_thread::sleep_for(wait);
+      for (auto end = std::chrono::steady_clock::now() + wait;
+           std::chrono::steady_clock::now() < end;) {
+        if (aborted_.load()) return absl::CancelledError("Coinbase reconciliation: aborted");
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
     }
   }
 
@@ -425,6 +434,10 @@ class CoinbaseReconciler::Impl {
         });
     if (!q.ok()) return q;
     while (!done) {
+      if (aborted_.load()) {
+        http_.Close();  // runs the callback (Cancelled)
+        return absl::CancelledError("Coinbase reconciliation: aborted");
+      }
       if (std::chrono::steady_clock::now() > deadline_) {
         http_.Close();  // runs the callback (Cancelled)
         return absl::UnavailableError("Coinbase reconciliation timed out");
@@ -440,6 +453,7 @@ class CoinbaseReconciler::Impl {
   CoinbaseInstruments instruments_;
   std::chrono::steady_clock::time_point deadline_;
   ReconcileReport* report_ = nullptr;  // the pass in progress
+  std::atomic<bool> aborted_{false};
   HttpsClient http_;
 };
 
@@ -461,6 +475,7 @@ absl::StatusOr<std::unique_ptr<CoinbaseReconciler>> CoinbaseReconciler::Create(
 
 CoinbaseReconciler::CoinbaseReconciler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CoinbaseReconciler::~CoinbaseReconciler() = default;
+void CoinbaseReconciler::Abort() noexcept { impl_->Abort(); }
 absl::Status CoinbaseReconciler::Reconcile(const oms::OrderManager& oms, oms::ExecSink& sink) {
   return impl_->Run(oms, sink, &report_);
 }

@@ -124,6 +124,9 @@ class VenueReconciler {
  public:
   virtual ~VenueReconciler() = default;
   virtual absl::Status Reconcile(const OrderManager& oms, ExecSink& sink) = 0;
+  // From another thread: a Reconcile in progress returns (Cancelled) at its next wait instead of
+  // running to its timeout; later calls return Cancelled at once. For shutdown. Default: none.
+  virtual void Abort() noexcept {}
 };
 
 }  // namespace nzeza::oms

@@ -29,6 +29,7 @@ enum class VenueReject : uint16_t {
   kTimeout = 14,            // no answer within the request timeout; the order's fate is unknown
   kMalformedResponse = 15,  // the venue's answer could not be decoded
   kInvalidRequest = 16,     // the venue says the request was malformed (a bug on our side)
+  kOrderTableFull = 17,     // not sent: the order manager's table holds only live orders
 };
 
 // Stable lower_snake name ("insufficient_funds"); "unknown" outside the enum. Never null.
@@ -68,6 +69,8 @@ constexpr const char* VenueRejectName(VenueReject r) noexcept {
       return "malformed_response";
     case VenueReject::kInvalidRequest:
       return "invalid_request";
+    case VenueReject::kOrderTableFull:
+      return "order_table_full";
   }
   return "unknown";
 }

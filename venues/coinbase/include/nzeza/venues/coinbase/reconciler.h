@@ -95,6 +95,8 @@ class CoinbaseReconciler final : public oms::VenueReconciler {
   // for the other orders were still emitted), Internal (signing failed), InvalidArgument (an
   // answer that is not the documented shape).
   absl::Status Reconcile(const oms::OrderManager& oms, oms::ExecSink& sink) override;
+  // Thread: any. Ends a pass in progress at its next wait (Cancelled) and refuses later ones.
+  void Abort() noexcept override;
   const ReconcileReport& report() const noexcept { return report_; }
 
  private:
