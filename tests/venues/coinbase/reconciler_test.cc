@@ -241,6 +241,42 @@ TEST_F(CoinbaseReconcilerTest, AnUnackedOrderListedLateIsAckedNotRejected) {
   venue.Stop();
 }
 
+// Regression (issue 6 campaign, seed 900020): an acknowledged order the venue's lists did not show
+// yet (list lag) was a difference and the restart refused to start; the journal has its venue id,
+// and Get Order is not behind the lists.
+TEST_F(CoinbaseReconcilerTest, AnAckedOrderTheListsLagBehindIsAskedForById) {
+  ASSERT_EQ(oms_.SetVenueOrderId(2, "ord-2"), oms::OmsResult::kApplied);
+  TestHttpServer venue(server_tls_, [&](const TestHttpServer::Request& r) {
+    if (absl::StrContains(r.target, "/historical/fills")) {
+      return TestHttpServer::Response{.body = R"({"fills":[],"cursor":""})"};
+    }
+    if (r.target == "/api/v3/brokerage/orders/historical/ord-2") {
+      return TestHttpServer::Response{
+          .body = absl::StrCat(R"({"order":)", Order("2", "FILLED", "0.001", "43", "43000"), "}")};
+    }
+    if (absl::StrContains(r.target, "order_status=OPEN")) {
+      return TestHttpServer::Response{
+          .body = absl::StrCat(R"({"orders":[)", Order("1", "OPEN", "0", "0", "0"), ",",
+                               Order("3", "OPEN", "0", "0", "0"), R"(],"has_next":false})")};
+    }
+    return TestHttpServer::Response{.body = absl::StrCat(R"({"orders":[)",
+                                                         Order("4", "CANCELLED", "0", "0", "0"),
+                                                         R"(],"has_next":false,"cursor":""})")};
+  });
+  std::unique_ptr<CoinbaseReconciler> r = Make(venue.port());
+  Collect sink;
+  absl::Status s = r->Reconcile(oms_, sink);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(r->report().lookups, 1);
+  EXPECT_TRUE(r->report().differences.empty());
+  int64_t filled = 0;
+  for (const ExecEvent& e : sink.events) {
+    if (e.client_order_id == 2 && e.type == ExecType::kFill) filled += e.last_size;
+  }
+  EXPECT_EQ(filled, 100000);
+  venue.Stop();
+}
+
 TEST_F(CoinbaseReconcilerTest, ForeignOrdersAreReportedAndCanceledWhenConfigured) {
   std::vector<std::string> cancels;
   TestHttpServer venue(server_tls_, [&](const TestHttpServer::Request& r) {

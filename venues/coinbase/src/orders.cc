@@ -394,6 +394,53 @@ bool Text(simdjson::ondemand::value v, std::string* dst) {
 
 }  // namespace
 
+namespace {
+
+// One order object of List Orders / Get Order. nullptr on success, else what is wrong.
+const char* ReadVenueOrder(simdjson::ondemand::object o, VenueOrder* out) {
+  VenueOrder& vo = *out;
+  for (auto f : o) {
+    std::string_view fk;
+    simdjson::ondemand::value v;
+    if (f.unescaped_key().get(fk) || f.value().get(v)) return "order field";
+    std::string s;
+    if (fk == "order_id") {
+      if (!Text(v, &vo.order_id)) return "order_id";
+    } else if (fk == "client_order_id") {
+      if (!Text(v, &vo.client_order_id)) return "client_order_id";
+    } else if (fk == "product_id") {
+      if (!Text(v, &vo.product_id)) return "product_id";
+    } else if (fk == "side") {
+      if (!Text(v, &s)) return "side";
+      vo.side = s == "SELL" ? Side::kSell : Side::kBuy;
+    } else if (fk == "status") {
+      if (!Text(v, &s)) return "status";
+      vo.status = ParseOrderStatus(s);
+    } else if (fk == "filled_size") {
+      if (!Text(v, &vo.filled_size)) return "filled_size";
+    } else if (fk == "average_filled_price") {
+      if (!Text(v, &vo.average_filled_price)) return "average_filled_price";
+    } else if (fk == "filled_value") {
+      if (!Text(v, &vo.filled_value)) return "filled_value";
+    } else if (fk == "total_fees") {
+      if (!Text(v, &vo.total_fees)) return "total_fees";
+    } else if (fk == "number_of_fills") {
+      // A string in the reference ("2"), a number in some answers: accept both.
+      int64_t nf = 0;
+      if (!Text(v, &s)) return "number_of_fills";
+      if (!s.empty()) {
+        auto r = std::from_chars(s.data(), s.data() + s.size(), nf);
+        if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return "number_of_fills";
+      }
+      vo.number_of_fills = nf;
+    }
+  }
+  if (vo.order_id.empty()) return "order without order_id";
+  return nullptr;
+}
+
+}  // namespace
+
 absl::StatusOr<ListOrdersPage> DecodeListOrders(std::string_view body) {
   simdjson::padded_string padded(body);
   simdjson::ondemand::parser parser;
@@ -420,49 +467,35 @@ absl::StatusOr<ListOrdersPage> DecodeListOrders(std::string_view body) {
         simdjson::ondemand::object o;
         if (item.get_object().get(o)) return bad("order is not an object");
         VenueOrder vo;
-        for (auto f : o) {
-          std::string_view fk;
-          simdjson::ondemand::value v;
-          if (f.unescaped_key().get(fk) || f.value().get(v)) return bad("order field");
-          std::string s;
-          if (fk == "order_id") {
-            if (!Text(v, &vo.order_id)) return bad("order_id");
-          } else if (fk == "client_order_id") {
-            if (!Text(v, &vo.client_order_id)) return bad("client_order_id");
-          } else if (fk == "product_id") {
-            if (!Text(v, &vo.product_id)) return bad("product_id");
-          } else if (fk == "side") {
-            if (!Text(v, &s)) return bad("side");
-            vo.side = s == "SELL" ? Side::kSell : Side::kBuy;
-          } else if (fk == "status") {
-            if (!Text(v, &s)) return bad("status");
-            vo.status = ParseOrderStatus(s);
-          } else if (fk == "filled_size") {
-            if (!Text(v, &vo.filled_size)) return bad("filled_size");
-          } else if (fk == "average_filled_price") {
-            if (!Text(v, &vo.average_filled_price)) return bad("average_filled_price");
-          } else if (fk == "filled_value") {
-            if (!Text(v, &vo.filled_value)) return bad("filled_value");
-          } else if (fk == "total_fees") {
-            if (!Text(v, &vo.total_fees)) return bad("total_fees");
-          } else if (fk == "number_of_fills") {
-            // A string in the reference ("2"), a number in some answers: accept both.
-            int64_t nf = 0;
-            if (!Text(v, &s)) return bad("number_of_fills");
-            if (!s.empty()) {
-              auto r = std::from_chars(s.data(), s.data() + s.size(), nf);
-              if (r.ec != std::errc() || r.ptr != s.data() + s.size())
-                return bad("number_of_fills");
-            }
-            vo.number_of_fills = nf;
-          }
-        }
-        if (vo.order_id.empty()) return bad("order without order_id");
+        if (const char* why = ReadVenueOrder(o, &vo)) return bad(why);
         page.orders.push_back(std::move(vo));
       }
     }
   }
   return page;
+}
+
+absl::StatusOr<VenueOrder> DecodeGetOrder(std::string_view body) {
+  simdjson::padded_string padded(body);
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object root;
+  auto bad = [](const char* why) {
+    return absl::InvalidArgumentError(
+        std::string("Coinbase get-order response is not the documented shape: ") + why);
+  };
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(root)) return bad("not an object");
+  for (auto field : root) {
+    std::string_view k;
+    if (field.unescaped_key().get(k)) return bad("bad key");
+    if (k != "order") continue;
+    simdjson::ondemand::object o;
+    if (field.value().get_object().get(o)) return bad("order is not an object");
+    VenueOrder vo;
+    if (const char* why = ReadVenueOrder(o, &vo)) return bad(why);
+    return vo;
+  }
+  return bad("no order");
 }
 
 absl::StatusOr<ListFillsPage> DecodeListFills(std::string_view body) {

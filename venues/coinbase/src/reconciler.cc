@@ -115,6 +115,30 @@ class CoinbaseReconciler::Impl {
       }
       missing.swap(still);
     }
+    // Journal-open orders still not found that have a venue id: asked for one by one (Get Order
+    // sees an order at once, where the lists may lag behind it).
+    {
+      std::vector<std::pair<uint64_t, std::string>> by_id;
+      oms.ForEachOrder([&](const oms::Order& o) {
+        if (oms::IsOpen(o.state) && !o.venue_order_id().empty() &&
+            venue.find(o.client_order_id) == venue.end()) {
+          by_id.emplace_back(o.client_order_id, std::string(o.venue_order_id()));
+        }
+      });
+      for (const auto& [id, order_id] : by_id) {
+        static constexpr std::string_view kPath = "/api/v3/brokerage/orders/historical/";
+        const std::string path = absl::StrCat(std::string(kPath), order_id);
+        absl::StatusOr<std::string> body = Get(path, path);
+        if (!body.ok()) {
+          if (absl::IsCancelled(body.status())) return body.status();
+          continue;  // not found (or not now): the difference below says so
+        }
+        absl::StatusOr<VenueOrder> vo = DecodeGetOrder(*body);
+        if (!vo.ok()) return vo.status();
+        ++report->lookups;
+        venue.emplace(id, std::move(*vo));
+      }
+    }
     // 3. The differences. Copies: the events emitted change (and may recycle) the table.
     std::vector<oms::Order> open;
     oms.ForEachOrder([&](const oms::Order& o) {

@@ -196,6 +196,8 @@ struct ListFillsPage {
 
 // Errors: InvalidArgument for a body that is not the documented shape. Allocates.
 absl::StatusOr<ListOrdersPage> DecodeListOrders(std::string_view body);
+// GET /api/v3/brokerage/orders/historical/{order_id}: {"order":{...}} (the fields above).
+absl::StatusOr<VenueOrder> DecodeGetOrder(std::string_view body);
 absl::StatusOr<ListFillsPage> DecodeListFills(std::string_view body);
 
 // Our client order id as Coinbase carries it (decimal text); false unless `s` is 1-20 digits

@@ -14,7 +14,9 @@
 //    .foreign) and, with cancel_foreign_orders, canceled; never a difference.
 // 2. the most recent orders of any status (up to max_pages pages), for journal-open orders that
 //    are no longer open at the venue; a never-acknowledged order not found is looked for again
-//    every 250 ms until unacked_grace has passed (the venue's listing lags).
+//    every 250 ms until unacked_grace has passed (the venue's listing lags). One the lists still do
+//    not show but whose venue id the journal has is asked for by id (GET
+//    /api/v3/brokerage/orders/historical/{order_id}: not behind the lists' lag).
 // For each journal-open order found: kAck if the journal never saw one; for the difference between
 // the venue's filled_size and the journal's cum_size, the order's fills from
 // GET /api/v3/brokerage/orders/historical/fills?order_ids=... (oldest first, those beyond the
@@ -74,6 +76,7 @@ struct ReconcileReport {
   int unknown = 0;       // journal-open orders the venue never saw (rejected)
   int relists = 0;       // recent-orders lookups repeated within unacked_grace
   int rate_limited = 0;  // 429 answers waited out and asked again
+  int lookups = 0;       // orders found by venue id (Get Order) that the lists did not show
   int foreign_canceled = 0;
   // One line per difference the journal cannot explain ("what: journal <its view>, venue
   // <the venue's>"): these make Reconcile return DataLoss.
