@@ -4,9 +4,12 @@
 #   1. formatting (clang-format, .clang-format)
 #   2. g++ Release build of everything; all tests; a smoke run of every benchmark binary (each
 #      benchmark checks its output against a reference before timing)
-#   3. clang ASan+UBSan build of the libraries and tests (not the benches); the "unit" tests
-#   4. clang TSan build; the "concurrency" tests
-#   5. clang libFuzzer targets, each run for a bounded time (NZEZA_FUZZ_SECONDS, default 10), on
+#   3. the fault campaign (scripts/chaos.sh, docs/reliability.md): NZEZA_CHAOS_TRIALS (default 12)
+#      trials of the engine against nzeza-sim as processes, with kills and venue faults, each
+#      checked exactly against the venue; a failure prints the seed that replays it
+#   4. clang ASan+UBSan build of the libraries and tests (not the benches); the "unit" tests
+#   5. clang TSan build; the "concurrency" tests
+#   6. clang libFuzzer targets, each run for a bounded time (NZEZA_FUZZ_SECONDS, default 10), on
 #      its corpus and the seeds in tests/fuzz/seeds/<fuzzer> (regressions included).
 #      A tree of their own: coverage instrumentation (-fsanitize=fuzzer-no-link) on the whole
 #      ASan tree made Asio code fail under ASan (bad frees in std::string), so it stays separate.
@@ -18,6 +21,7 @@ bash scripts/setup.sh
 
 jobs=$(nproc)
 fuzz_seconds=${NZEZA_FUZZ_SECONDS:-10}
+chaos_trials=${NZEZA_CHAOS_TRIALS:-12}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 passed=0
 failed=0
@@ -103,6 +107,17 @@ while IFS= read -r bench; do
     status=1
   fi
 done < <(find build/release/bench -type f -name 'nzeza_bench_*' -perm -u+x | sort)
+
+step "fault campaign: ${chaos_trials} trials (scripts/chaos.sh)"
+if bash scripts/chaos.sh --trials "$chaos_trials" --bin-dir build/release >"$log_dir/chaos.log" 2>&1; then
+  passed=$((passed + 1))
+  tail -4 "$log_dir/chaos.log"
+else
+  tail -60 "$log_dir/chaos.log"
+  failures+=("fault campaign (replay: the seed printed above)")
+  failed=$((failed + 1))
+  status=1
+fi
 
 step "clang ASan+UBSan: build"
 configure build/asan "${san_flags[@]}" -DCMAKE_CXX_COMPILER=clang++-14 \
